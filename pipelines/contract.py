@@ -1,0 +1,313 @@
+"""The ERP extract contract, version 1 (../shared/CONTRACT.md), as data.
+
+One source of truth for the loader, the demo ERP and the data-quality suites:
+column names, types, nullability, keys, foreign keys and value domains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CONTRACT_VERSION = 1
+
+# Contract types -> warehouse (DuckDB) types. Decimals carry 6 places: the loader
+# rejects a value with more precision instead of rounding it silently.
+WAREHOUSE_TYPES = {
+    "text": "varchar",
+    "date": "date",
+    "timestamp": "timestamp",
+    "integer": "bigint",
+    "decimal": "decimal(18, 6)",
+    "boolean": "boolean",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = False
+    domain: tuple[str, ...] | None = None  # allowed values, for text columns
+
+    @property
+    def warehouse_type(self) -> str:
+        return WAREHOUSE_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    table: str
+    table_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    # SQL predicates (over typed columns) every row must satisfy, with the column
+    # they blame and the reason written to quarantine.
+    row_rules: tuple[tuple[str, str, str], ...] = field(default=())
+    # Facts are delivered one file per month; dimensions in one file.
+    date_column: str | None = None
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _fk(column: str, table: str, table_column: str | None = None) -> ForeignKey:
+    return ForeignKey((column,), table, (table_column or column,))
+
+
+_PERIOD_RULE = (
+    "regexp_full_match(period, '[0-9]{4}-(0[1-9]|1[0-2])')",
+    "period",
+    "period must be written YYYY-MM",
+)
+
+ORDER_CHANNELS = ("web", "edi", "phone", "email", "fax", "rep")
+MANUAL__PERIOD_RULE = (
+    "regexp_full_match(period, '[0-9]{4}-(0[1-9]|1[0-2])')",
+    "period",
+    "period must be written YYYY-MM",
+)
+
+ORDER_CHANNELS = ("phone", "email", "fax", "rep")
+SHIP_METHODS = ("standard", "expedited", "will_call")
+DISPOSITIONS = ("restock", "scrap", "keep")
+PAYMENT_KINDS = ("payment", "write_off")
+CONTACT_CHANNELS = ("phone", "email", "chat", "web")
+ACTIVITY_KINDS = ("visit", "call", "quote")
+POLICIES = ("no_discounts", "min_order_value", "charge_freight", "charge_expedite", "restocking_fee")
+GL_ACCOUNTS = ("net_revenue", "cogs", "freight_cost")
+# The drivers of METHOD.md, "Cost pools and drivers".
+DRIVERS = (
+    "orders",
+    "manual_orders",
+    "expedited_orders",
+    "shipments",
+    "invoice_lines",
+    "units",
+    "weight_kg",
+    "revenue",
+    "returns",
+    "return_units",
+    "service_minutes",
+    "service_contacts",
+    "sales_minutes",
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "customers",
+            (
+                Column("customer_id", "text"),
+                Column("customer_name", "text"),
+                Column("industry", "text", True),
+                Column("region", "text", True),
+                Column("created_date", "date", True),
+                Column("sales_rep_id", "text", True),
+                Column("employee_count", "integer", True),
+                Column("est_annual_spend", "decimal", True),
+                Column("acquisition_channel", "text", True),
+            ),
+            key=("customer_id",),
+        ),
+        Table(
+            "products",
+            (
+                Column("sku", "text"),
+                Column("product_name", "text"),
+                Column("product_family", "text"),
+                Column("brand", "text", True),
+                Column("category", "text", True),
+                Column("unit_weight_kg", "decimal"),
+                Column("list_price", "decimal"),
+                Column("standard_cost", "decimal"),
+            ),
+            key=("sku",),
+        ),
+        Table(
+            "invoices",
+            (
+                Column("invoice_id", "text"),
+                Column("customer_id", "text"),
+                Column("order_date", "date"),
+                Column("invoice_date", "date"),
+                Column("sales_rep_id", "text", True),
+                Column("order_channel", "text", domain=ORDER_CHANNELS),
+                Column("ship_method", "text", domain=SHIP_METHODS),
+                Column("freight_charged", "decimal"),
+                Column("expedite_charged", "decimal"),
+                Column("payment_terms_days", "integer"),
+                Column("currency", "text"),
+            ),
+            key=("invoice_id",),
+            foreign_keys=(_fk("customer_id", "customers"),),
+            date_column="invoice_date",
+        ),
+        Table(
+            "invoice_lines",
+            (
+                Column("invoice_id", "text"),
+                Column("line_number", "integer"),
+                Column("sku", "text"),
+                Column("quantity", "decimal"),
+                Column("unit_list_price", "decimal"),
+                Column("unit_price", "decimal"),
+                Column("discount_code", "text", True),
+                Column("unit_cost", "decimal", True),
+                Column("warehouse_id", "text", True),
+                Column("backordered", "boolean"),
+            ),
+            key=("invoice_id", "line_number"),
+            foreign_keys=(_fk("invoice_id", "invoices"), _fk("sku", "products")),
+            row_rules=(("quantity > 0", "quantity", "quantity must be above zero"),),
+        ),
+        Table(
+            "shipments",
+            (
+                Column("shipment_id", "text"),
+                Column("invoice_id", "text"),
+                Column("carrier", "text", True),
+                Column("ship_date", "date"),
+                Column("weight_kg", "decimal", True),
+                Column("freight_cost", "decimal"),
+            ),
+            key=("shipment_id",),
+            foreign_keys=(_fk("invoice_id", "invoices"),),
+            date_column="ship_date",
+        ),
+        Table(
+            "returns",
+            (
+                Column("return_id", "text"),
+                Column("invoice_id", "text"),
+                Column("line_number", "integer"),
+                Column("return_date", "date"),
+                Column("quantity", "decimal"),
+                Column("credit_amount", "decimal"),
+                Column("reason_code", "text", True),
+                Column("disposition", "text", domain=DISPOSITIONS),
+                Column("restocking_fee_charged", "decimal"),
+            ),
+            key=("return_id",),
+            foreign_keys=(
+                ForeignKey(
+                    ("invoice_id", "line_number"), "invoice_lines", ("invoice_id", "line_number")
+                ),
+            ),
+            row_rules=(("quantity > 0", "quantity", "quantity must be above zero"),),
+            date_column="return_date",
+        ),
+        Table(
+            "payments",
+            (
+                Column("payment_id", "text"),
+                Column("invoice_id", "text"),
+                Column("payment_date", "date"),
+                Column("amount", "decimal"),
+                Column("kind", "text", domain=PAYMENT_KINDS),
+            ),
+            key=("payment_id",),
+            foreign_keys=(_fk("invoice_id", "invoices"),),
+            date_column="payment_date",
+        ),
+        Table(
+            "service_contacts",
+            (
+                Column("contact_id", "text"),
+                Column("customer_id", "text"),
+                Column("contact_ts", "timestamp"),
+                Column("channel", "text", domain=CONTACT_CHANNELS),
+                Column("minutes", "decimal"),
+                Column("reason_code", "text", True),
+            ),
+            key=("contact_id",),
+            foreign_keys=(_fk("customer_id", "customers"),),
+            date_column="contact_ts",
+        ),
+        Table(
+            "sales_activities",
+            (
+                Column("activity_id", "text"),
+                Column("customer_id", "text"),
+                Column("rep_id", "text"),
+                Column("activity_date", "date"),
+                Column("kind", "text", domain=ACTIVITY_KINDS),
+                Column("minutes", "decimal"),
+            ),
+            key=("activity_id",),
+            foreign_keys=(_fk("customer_id", "customers"),),
+            date_column="activity_date",
+        ),
+        Table(
+            "cost_pools",
+            (
+                Column("period", "text"),
+                Column("pool", "text"),
+                Column("amount", "decimal"),
+                Column("driver", "text", domain=DRIVERS),
+                Column("variable_share", "decimal"),
+                Column("capacity_units", "decimal", True),
+            ),
+            key=("period", "pool"),
+            row_rules=(
+                _PERIOD_RULE,
+                (
+                    "variable_share between 0 and 1",
+                    "variable_share",
+                    "variable_share must be between 0 and 1",
+                ),
+            ),
+        ),
+        Table(
+            "policy_overrides",
+            (
+                Column("override_id", "text"),
+                Column("invoice_id", "text"),
+                Column("rep_id", "text"),
+                Column("policy", "text", domain=POLICIES),
+                Column("override_date", "date"),
+                Column("reason", "text", True),
+            ),
+            key=("override_id",),
+            foreign_keys=(_fk("invoice_id", "invoices"),),
+            date_column="override_date",
+        ),
+        Table(
+            "gl_summary",
+            (
+                Column("period", "text"),
+                Column("account", "text", domain=GL_ACCOUNTS),
+                Column("amount", "decimal"),
+            ),
+            key=("period", "account"),
+            row_rules=(_PERIOD_RULE,),
+        ),
+    )
+}
+
+# Loading order: a table is loaded after the tables its foreign keys point to.
+LOAD_ORDER = (
+    "customers",
+    "products",
+    "cost_pools",
+    "gl_summary",
+    "invoices",
+    "invoice_lines",
+    "shipments",
+    "returns",
+    "payments",
+    "service_contacts",
+    "sales_activities",
+    "policy_overrides",
+)

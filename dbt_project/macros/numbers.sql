@@ -1,0 +1,45 @@
+{#- Money in the marts: 9 decimal places, so that the shares of a pool spread over
+    10 million rows still add up to the pool to the cent (rounding error at most
+    10^7 * 5 * 10^-10 = 0.005). Allocation arithmetic runs in double precision. -#}
+{% macro money(expression) -%}
+    cast({{ expression }} as decimal(38, 9))
+{%- endmacro %}
+
+{#- dbt.type_float() is single precision on DuckDB: allocation needs double. -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'oasis')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double precision
+{%- endmacro %}
+
+{% macro duckdb__type_double() -%}
+    double
+{%- endmacro %}
+
+{% macro spark__type_double() -%}
+    double
+{%- endmacro %}
+
+{% macro as_float(expression) -%}
+    cast({{ expression }} as {{ type_double() }})
+{%- endmacro %}
+
+{#- numerator / denominator, or the fallback when the denominator is zero. -#}
+{% macro safe_ratio(numerator, denominator, fallback='null') -%}
+    case when {{ denominator }} = 0 then {{ fallback }}
+        else {{ as_float(numerator) }} / {{ as_float(denominator) }} end
+{%- endmacro %}
+
+{% macro percentile_cont(expression, fraction) -%}
+    {{ return(adapter.dispatch('percentile_cont', 'oasis')(expression, fraction)) }}
+{%- endmacro %}
+
+{% macro default__percentile_cont(expression, fraction) -%}
+    percentile_cont({{ fraction }}) within group (order by {{ expression }})
+{%- endmacro %}
+
+{% macro spark__percentile_cont(expression, fraction) -%}
+    percentile({{ expression }}, {{ fraction }})
+{%- endmacro %}

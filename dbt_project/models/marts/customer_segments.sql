@@ -1,0 +1,46 @@
+-- One row per customer and as-of period: its segment (profit peak, drain or desert)
+-- and its quartile within the segment (METHOD.md, "Customers: rollup and segments").
+with
+
+customers as (
+    select customer_id, as_of_period, revenue, net_profit
+    from {{ ref('customer_profitability') }}
+),
+
+company as (
+    select
+        as_of_period,
+        {{ safe_ratio('sum(net_profit)', 'sum(revenue)') }} as company_margin,
+        {{ percentile_cont('revenue', var('desert_revenue_percentile')) }} as high_revenue_threshold
+    from customers
+    group by as_of_period
+),
+
+segmented as (
+    select
+        customers.*,
+        company.company_margin,
+        company.high_revenue_threshold,
+        case
+            when customers.revenue < company.high_revenue_threshold then 'profit_desert'
+            when customers.net_profit > 0
+                and customers.net_profit >= company.company_margin * customers.revenue
+                then 'profit_peak'
+            else 'profit_drain'
+        end as segment
+    from customers
+    inner join company on customers.as_of_period = company.as_of_period
+)
+
+select
+    customer_id,
+    as_of_period,
+    segment,
+    cast(ntile(4) over (
+        partition by as_of_period, segment order by net_profit desc, customer_id asc
+    ) as integer) as quartile,
+    revenue,
+    net_profit,
+    company_margin,
+    high_revenue_threshold
+from segmented

@@ -1,0 +1,23 @@
+-- Every pool of every closed period leaves on some row: its shares in the audit
+-- trail (allocated + unallocated + unused capacity) add up to its amount to the cent.
+with
+
+pools as (
+    select period, pool, amount from {{ ref('stg_erp__cost_pools') }}
+    where period in (select period from {{ ref('int_periods_closed') }})
+),
+
+shares as (
+    select period, pool, sum(amount) as shared
+    from {{ ref('fct_cost_allocations') }}
+    group by period, pool
+)
+
+select
+    pools.period,
+    pools.pool,
+    pools.amount,
+    coalesce(shares.shared, 0) as shared
+from pools
+left join shares on pools.period = shares.period and pools.pool = shares.pool
+where abs(pools.amount - coalesce(shares.shared, 0)) >= 0.005

@@ -84,7 +84,13 @@ DISPOSITIONS = ("restock", "scrap", "keep")
 PAYMENT_KINDS = ("payment", "write_off")
 CONTACT_CHANNELS = ("phone", "email", "chat", "web")
 ACTIVITY_KINDS = ("visit", "call", "quote")
-POLICIES = ("no_discounts", "min_order_value", "charge_freight", "charge_expedite", "restocking_fee")
+POLICIES = (
+    "no_discounts",
+    "min_order_value",
+    "charge_freight",
+    "charge_expedite",
+    "restocking_fee",
+)
 GL_ACCOUNTS = ("net_revenue", "cogs", "freight_cost")
 # The drivers of METHOD.md, "Cost pools and drivers".
 DRIVERS = (

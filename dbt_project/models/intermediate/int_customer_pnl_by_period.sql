@@ -39,4 +39,4 @@ select
 from customer_periods
 left join activity
     on customer_periods.customer_id = activity.customer_id
-    and customer_periods.period = activity.period
+        and customer_periods.period = activity.period

@@ -1,3 +1,5 @@
+-- Loops over the drivers confuse the layout linter's indentation rule here.
+-- noqa: disable=LT02
 -- One row per closed period: the summed rate of all pools on each driver, in total
 -- and for the variable part. Joining a row's driver units to this one row gives
 -- its pool cost without fanning out 10 million rows by pool.

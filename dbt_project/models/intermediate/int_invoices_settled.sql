@@ -3,7 +3,10 @@
 with
 
 invoices as (
-    select invoice_id, invoice_date from {{ ref('stg_erp__invoices') }}
+    select
+        invoice_id,
+        invoice_date
+    from {{ ref('stg_erp__invoices') }}
 ),
 
 invoice_totals as (

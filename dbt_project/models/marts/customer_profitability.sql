@@ -31,7 +31,7 @@ windowed as (
     from {{ ref('int_customer_pnl_by_period') }} as customer_periods
     inner join as_of_periods
         on customer_periods.period_index
-        between as_of_periods.as_of_index - {{ var('window_months') }} + 1 and as_of_periods.as_of_index
+            between as_of_periods.as_of_index - {{ var('window_months') }} + 1 and as_of_periods.as_of_index
     group by customer_periods.customer_id, as_of_periods.as_of_period
 )
 

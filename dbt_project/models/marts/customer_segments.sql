@@ -3,7 +3,11 @@
 with
 
 customers as (
-    select customer_id, as_of_period, revenue, net_profit
+    select
+        customer_id,
+        as_of_period,
+        revenue,
+        net_profit
     from {{ ref('customer_profitability') }}
 ),
 

@@ -3,15 +3,26 @@
 with
 
 facts as (
-    select 'invoice_lines' as fact, invoices.period
+    select
+        'invoice_lines' as fact,
+        invoices.period
     from {{ ref('stg_erp__invoice_lines') }} as lines
     inner join {{ ref('stg_erp__invoices') }} as invoices on lines.invoice_id = invoices.invoice_id
     union all
-    select 'returns' as fact, period from {{ ref('stg_erp__returns') }}
+    select
+        'returns' as fact,
+        period
+    from {{ ref('stg_erp__returns') }}
     union all
-    select 'service_contacts' as fact, period from {{ ref('stg_erp__service_contacts') }}
+    select
+        'service_contacts' as fact,
+        period
+    from {{ ref('stg_erp__service_contacts') }}
     union all
-    select 'sales_activities' as fact, period from {{ ref('stg_erp__sales_activities') }}
+    select
+        'sales_activities' as fact,
+        period
+    from {{ ref('stg_erp__sales_activities') }}
 )
 
 select

@@ -1,3 +1,5 @@
+-- Loops over the drivers confuse the layout linter's indentation rule here.
+-- noqa: disable=LT02
 -- The invoice-line P&L: one row per document row (METHOD.md). Every cost of the
 -- period lands on some row, so these rows add up to the ledger and the pools.
 {%- set drivers = cost_drivers() %}

@@ -8,15 +8,17 @@ expected as (
             as row_id
     from {{ ref('stg_erp__invoice_lines') }} as lines
     inner join {{ ref('stg_erp__invoices') }} as invoices on lines.invoice_id = invoices.invoice_id
-    where invoices.period in (select period from {{ ref('int_periods_closed') }})
+    where invoices.period in (select closed.period from {{ ref('int_periods_closed') }} as closed)
     union all
     select {{ dbt.concat(["'return:'", "return_id"]) }} as row_id
     from {{ ref('stg_erp__returns') }}
-    where period in (select period from {{ ref('int_periods_closed') }})
+    where period in (select closed.period from {{ ref('int_periods_closed') }} as closed)
 ),
 
 actual as (
-    select row_id, count(*) as occurrences
+    select
+        row_id,
+        count(*) as occurrences
     from {{ ref('fct_invoice_line_pnl') }}
     where row_kind in ('invoice', 'return')
     group by row_id

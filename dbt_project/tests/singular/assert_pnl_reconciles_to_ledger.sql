@@ -14,11 +14,23 @@ pnl as (
 ),
 
 pnl_by_account as (
-    select period, 'net_revenue' as account, net_revenue as pnl_amount from pnl
+    select
+        period,
+        'net_revenue' as account,
+        net_revenue as pnl_amount
+    from pnl
     union all
-    select period, 'cogs' as account, cogs as pnl_amount from pnl
+    select
+        period,
+        'cogs' as account,
+        cogs as pnl_amount
+    from pnl
     union all
-    select period, 'freight_cost' as account, freight_cost as pnl_amount from pnl
+    select
+        period,
+        'freight_cost' as account,
+        freight_cost as pnl_amount
+    from pnl
 )
 
 select
@@ -29,6 +41,6 @@ select
 from pnl_by_account
 left join {{ ref('stg_erp__gl_summary') }} as ledger
     on pnl_by_account.period = ledger.period
-    and pnl_by_account.account = ledger.account
+        and pnl_by_account.account = ledger.account
 where ledger.amount is null
     or abs(pnl_by_account.pnl_amount - ledger.amount) > {{ var('gl_tolerance') }} * abs(ledger.amount)

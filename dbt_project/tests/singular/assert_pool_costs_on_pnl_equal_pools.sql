@@ -3,19 +3,26 @@
 with
 
 pools as (
-    select period, sum(amount) as amount
+    select
+        period,
+        sum(amount) as amount
     from {{ ref('stg_erp__cost_pools') }}
-    where period in (select period from {{ ref('int_periods_closed') }})
+    where period in (select closed.period from {{ ref('int_periods_closed') }} as closed)
     group by period
 ),
 
 pnl as (
-    select period, sum(pool_cost_total) as pool_cost_total
+    select
+        period,
+        sum(pool_cost_total) as pool_cost_total
     from {{ ref('fct_invoice_line_pnl') }}
     group by period
 )
 
-select pools.period, pools.amount, pnl.pool_cost_total
+select
+    pools.period,
+    pools.amount,
+    pnl.pool_cost_total
 from pools
 left join pnl on pools.period = pnl.period
 where abs(pools.amount - coalesce(pnl.pool_cost_total, 0)) >= 0.005

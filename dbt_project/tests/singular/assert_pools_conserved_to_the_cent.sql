@@ -3,12 +3,19 @@
 with
 
 pools as (
-    select period, pool, amount from {{ ref('stg_erp__cost_pools') }}
-    where period in (select period from {{ ref('int_periods_closed') }})
+    select
+        period,
+        pool,
+        amount
+    from {{ ref('stg_erp__cost_pools') }}
+    where period in (select closed.period from {{ ref('int_periods_closed') }} as closed)
 ),
 
 shares as (
-    select period, pool, sum(amount) as shared
+    select
+        period,
+        pool,
+        sum(amount) as shared
     from {{ ref('fct_cost_allocations') }}
     group by period, pool
 )

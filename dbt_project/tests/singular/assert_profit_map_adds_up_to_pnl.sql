@@ -2,7 +2,9 @@
 with
 
 as_of_periods as (
-    select period as as_of_period, period_index as as_of_index
+    select
+        period as as_of_period,
+        period_index as as_of_index
     from {{ ref('int_periods_closed') }}
 ),
 
@@ -13,20 +15,28 @@ pnl as (
         sum(pnl.net_profit) as net_profit
     from {{ ref('fct_invoice_line_pnl') }} as pnl
     inner join as_of_periods
-        on {{ period_index('pnl.period') }}
-        between as_of_periods.as_of_index - {{ var('window_months') }} + 1 and as_of_periods.as_of_index
+        on
+            {{ period_index('pnl.period') }}
+            between as_of_periods.as_of_index - {{ var('window_months') }} + 1 and as_of_periods.as_of_index
     where pnl.customer_id is not null
     group by as_of_periods.as_of_period
 ),
 
 profit_map as (
-    select as_of_period, sum(revenue) as revenue, sum(net_profit) as net_profit
+    select
+        as_of_period,
+        sum(revenue) as revenue,
+        sum(net_profit) as net_profit
     from {{ ref('profit_map') }}
     group by as_of_period
 )
 
-select pnl.as_of_period, pnl.revenue, profit_map.revenue as map_revenue,
-    pnl.net_profit, profit_map.net_profit as map_net_profit
+select
+    pnl.as_of_period,
+    pnl.revenue,
+    profit_map.revenue as map_revenue,
+    pnl.net_profit,
+    profit_map.net_profit as map_net_profit
 from pnl
 left join profit_map on pnl.as_of_period = profit_map.as_of_period
 where profit_map.as_of_period is null

@@ -1,0 +1,41 @@
+# `make run` and `make test` do all set-up on a fresh machine: a .venv with Oasis and
+# its pinned dependencies (pyproject.toml), then the job or the suite.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+export DO_NOT_TRACK := 1
+export DAGSTER_DISABLE_TELEMETRY := 1
+
+.PHONY: install run test pytest lint ui bench clean
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+run: install
+	$(BIN)/oasis run
+
+test: install pytest lint
+
+pytest: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	cd dbt_project && ../$(BIN)/sqlfluff lint models tests macros
+
+ui: install
+	$(BIN)/oasis ui
+
+bench: install
+	$(BIN)/python -m pipelines.benchmark $(BENCH_FLAGS)
+
+clean:
+	rm -rf .oasis dbt_project/target dbt_project/logs

@@ -1,0 +1,31 @@
+"""The dbt project as Dagster assets: one `dbt build` per run (models and their tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from dagster import AssetExecutionContext
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+
+from pipelines.settings import REPO_ROOT
+
+oasis_dbt_project = DbtProject(
+    project_dir=REPO_ROOT / "dbt_project",
+    profiles_dir=REPO_ROOT / "dbt_project",
+)
+
+
+def prepare_dbt_manifest() -> None:
+    """`@dbt_assets` reads manifest.json at import: `oasis run`, `oasis ui` and the
+    tests call this first (dagster-dbt only prepares it by itself under `dagster dev`)."""
+    oasis_dbt_project.preparer.prepare(oasis_dbt_project)
+
+
+def dbt_cli_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=oasis_dbt_project)
+
+
+@dbt_assets(manifest=oasis_dbt_project.manifest_path, project=oasis_dbt_project)
+def oasis_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    yield from dbt.cli(["build"], context=context).stream()

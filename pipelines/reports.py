@@ -1,0 +1,145 @@
+"""Run reports for people: the profit map, the whale curve's headline and what the
+load quarantined or left waiting. Reads small marts only; the quarantine is copied
+by DuckDB straight to CSV, never through Python."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+SEGMENT_ORDER = ("profit_peak", "profit_drain", "profit_desert")
+
+
+@dataclass(frozen=True)
+class ProfitMapCell:
+    segment: str
+    quartile: int
+    customers: int
+    revenue: float
+    net_profit: float
+    profit_per_customer: float
+    share_of_profit: float | None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    as_of_period: str | None
+    profit_map: list[ProfitMapCell]
+    top_fifth_profit_share: float | None
+    desert_customer_share: float | None
+    quarantined: list[tuple[str, str, int]]
+    waiting: list[tuple[str, str, int]]
+
+
+def read_run_summary(connection: duckdb.DuckDBPyConnection) -> RunSummary:
+    (as_of_period,) = connection.execute(
+        "select max(as_of_period) from marts.profit_map"
+    ).fetchone()
+    cells = [
+        ProfitMapCell(*row)
+        for row in connection.execute(
+            """
+            select segment, quartile, customers, revenue, net_profit, profit_per_customer,
+                share_of_profit
+            from marts.profit_map
+            where as_of_period = ?
+            order by case segment when 'profit_peak' then 1 when 'profit_drain' then 2 else 3 end,
+                quartile
+            """,
+            [as_of_period],
+        ).fetchall()
+    ]
+    (top_fifth,) = connection.execute(
+        """
+        select max(cumulative_profit_share)
+            filter (where cumulative_customer_share <= 0.2 + 1e-12)
+        from marts.whale_curve
+        where as_of_period = ?
+        """,
+        [as_of_period],
+    ).fetchone()
+    total_customers = sum(cell.customers for cell in cells)
+    desert_customers = sum(cell.customers for cell in cells if cell.segment == "profit_desert")
+    quarantined = connection.execute(
+        """
+        select table_name, reason, count(distinct source_file || ':' || source_row)
+        from raw.quarantine
+        group by table_name, reason
+        order by table_name, reason
+        """
+    ).fetchall()
+    waiting = connection.execute(
+        "select fact, period, waiting from marts.facts_awaiting_cost_pools order by period, fact"
+    ).fetchall()
+    return RunSummary(
+        as_of_period=as_of_period,
+        profit_map=cells,
+        top_fifth_profit_share=float(top_fifth) if top_fifth is not None else None,
+        desert_customer_share=desert_customers / total_customers if total_customers else None,
+        quarantined=quarantined,
+        waiting=waiting,
+    )
+
+
+def format_profit_map(summary: RunSummary) -> str:
+    header = (
+        f"{'segment':<14} {'q':>1} {'customers':>9} {'revenue':>16} {'net profit':>15} "
+        f"{'per customer':>13} {'share':>7}"
+    )
+    lines = [f"Profit map, 12 months to {summary.as_of_period}", header, "-" * len(header)]
+    for cell in summary.profit_map:
+        share = f"{cell.share_of_profit:7.1%}" if cell.share_of_profit is not None else "      -"
+        lines.append(
+            f"{cell.segment:<14} {cell.quartile:>1} {cell.customers:>9,} {cell.revenue:>16,.2f} "
+            f"{cell.net_profit:>15,.2f} {cell.profit_per_customer:>13,.2f} {share}"
+        )
+    if summary.top_fifth_profit_share is not None:
+        lines.append(
+            f"The top 20% of customers make {summary.top_fifth_profit_share:.0%} of net profit; "
+            f"profit deserts are {summary.desert_customer_share:.0%} of customers."
+        )
+    return "\n".join(lines)
+
+
+def write_run_report(connection: duckdb.DuckDBPyConnection, reports_dir: Path, run_id: str) -> Path:
+    """Writes `<reports>/<UTC time>-<run>/` (summary and quarantine) and returns it."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_dir = reports_dir / f"{stamp}-{run_id[:8]}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    summary = read_run_summary(connection)
+    quarantine_csv = run_dir / "quarantine.csv"
+    connection.execute(
+        f"copy (select * from raw.quarantine order by table_name, source_file, source_row) "
+        f"to '{quarantine_csv.as_posix()}' (header, delimiter ',')"
+    )
+    sections = [
+        f"# Oasis run {run_id}",
+        "```",
+        format_profit_map(summary),
+        "```",
+        "## Quarantined records",
+        _markdown_table(("table", "reason", "records"), summary.quarantined)
+        or "None: every record met the contract.",
+        f"All quarantined records, with file, row, column and value: `{quarantine_csv.name}`.",
+        "## Facts waiting for cost pools",
+        _markdown_table(("fact", "period", "waiting"), summary.waiting)
+        or "None: every fact is in a closed period.",
+    ]
+    (run_dir / "run_summary.md").write_text("\n\n".join(sections) + "\n")
+    return run_dir
+
+
+def _markdown_table(header: tuple[str, ...], rows: list[tuple]) -> str:
+    if not rows:
+        return ""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += [
+        "| "
+        + " | ".join(f"{value:,}" if isinstance(value, int) else str(value) for value in row)
+        + " |"
+        for row in rows
+    ]
+    return "\n".join(lines)

@@ -1,7 +1,5 @@
 """Ingestion: one asset per contract table, loading the landing folder into `raw`."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset

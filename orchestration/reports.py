@@ -1,7 +1,5 @@
 """The run report: written after the marts are built and tested."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
@@ -11,7 +9,10 @@ from pipelines.reports import format_profit_map, read_run_summary, write_run_rep
 
 
 @asset(
-    deps=[AssetKey("profit_map"), AssetKey("whale_curve"), AssetKey("facts_awaiting_cost_pools")],
+    deps=[
+        AssetKey(["marts", name])
+        for name in ("profit_map", "whale_curve", "facts_awaiting_cost_pools")
+    ],
     group_name="reports",
     description="reports/<time>-<run>/: the profit map, quarantined records and waiting facts.",
 )

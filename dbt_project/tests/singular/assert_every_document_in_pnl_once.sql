@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_invoice_line_pnl'}}}) }}
 -- Every invoice line and return of a closed period is on the P&L exactly once, and
 -- the P&L holds nothing else of those kinds.
 with

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_invoice_line_pnl'}}}) }}
 -- Per closed period, the P&L's invoice-row net revenue, COGS and freight cost are
 -- within gl_tolerance (relative) of gl_summary; a missing ledger account fails too.
 with

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_invoice_line_pnl'}}}) }}
 -- The wide P&L carries the same pool cost per period as the pools themselves:
 -- pool_cost_total over all rows of a period equals the period's pool amounts.
 with

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_cost_allocations'}}}) }}
 -- Every pool of every closed period leaves on some row: its shares in the audit
 -- trail (allocated + unallocated + unused capacity) add up to its amount to the cent.
 with

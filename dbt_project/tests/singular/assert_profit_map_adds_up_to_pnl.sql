@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'profit_map'}}}) }}
 -- The profit map of each as-of period adds up to the P&L's customer rows in its window.
 with
 

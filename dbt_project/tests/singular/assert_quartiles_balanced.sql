@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'customer_segments'}}}) }}
 -- Within a segment, quartile sizes differ by at most one customer.
 with
 

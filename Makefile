@@ -35,7 +35,7 @@ ui: install
 	$(BIN)/oasis ui
 
 bench: install
-	$(BIN)/python -m pipelines.benchmark $(BENCH_FLAGS)
+	$(BIN)/python -m orchestration.benchmark $(BENCH_FLAGS)
 
 clean:
 	rm -rf .oasis dbt_project/target dbt_project/logs

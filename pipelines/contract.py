@@ -72,13 +72,7 @@ _PERIOD_RULE = (
 )
 
 ORDER_CHANNELS = ("web", "edi", "phone", "email", "fax", "rep")
-MANUAL__PERIOD_RULE = (
-    "regexp_full_match(period, '[0-9]{4}-(0[1-9]|1[0-2])')",
-    "period",
-    "period must be written YYYY-MM",
-)
-
-ORDER_CHANNELS = ("phone", "email", "fax", "rep")
+MANUAL_ORDER_CHANNELS = ("phone", "email", "fax", "rep")
 SHIP_METHODS = ("standard", "expedited", "will_call")
 DISPOSITIONS = ("restock", "scrap", "keep")
 PAYMENT_KINDS = ("payment", "write_off")

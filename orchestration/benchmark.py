@@ -1,0 +1,156 @@
+"""`make bench`: the full pipeline on demo extracts of growing size.
+
+For each size it generates a demo extract, runs `oasis run` on it in a child process
+(the way users run it), and records wall time per stage (from the Dagster instance's
+step statistics) and the peak memory of the run. Results go to docs/benchmarks.md.
+
+    python -m orchestration.benchmark            # ~100 thousand and ~1 million lines
+    python -m orchestration.benchmark --full     # and ~10 million lines
+"""
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipelines.demo_erp import write_demo_erp
+from pipelines.settings import REPO_ROOT
+
+# Invoice lines per customer over 24 months in the demo's default mix (measured):
+# customers are chosen to land near each target size.
+LINES_PER_CUSTOMER_24_MONTHS = 190
+TARGET_LINES = (100_000, 1_000_000)
+FULL_TARGET_LINES = 10_000_000
+
+
+@dataclass(frozen=True)
+class Measurement:
+    invoice_lines: int
+    customers: int
+    generate_seconds: float
+    run_seconds: float
+    peak_rss_gb: float
+    stage_seconds: dict[str, float]
+
+
+def measure(target_lines: int, workdir: Path) -> Measurement:
+    customers = max(50, round(target_lines / LINES_PER_CUSTOMER_24_MONTHS))
+    landing = workdir / f"landing-{target_lines}"
+    home = workdir / f"home-{target_lines}"
+    started = time.perf_counter()
+    demo = write_demo_erp(landing, customers=customers, months=24)
+    generate_seconds = time.perf_counter() - started
+
+    environment = {**os.environ, "OASIS_HOME": str(home)}
+    command = [
+        sys.executable,
+        "-m",
+        "orchestration.cli",
+        "run",
+        "--source",
+        str(landing),
+        "--warehouse",
+        str(home / "warehouse.duckdb"),
+    ]
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        command,
+        env=environment,
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    run_seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(
+            f"oasis run failed on {target_lines:,} lines; rerun it by hand: "
+            f"OASIS_HOME={home} {' '.join(command)}"
+        )
+    return Measurement(
+        invoice_lines=demo.rows["invoice_lines"],
+        customers=customers,
+        generate_seconds=generate_seconds,
+        run_seconds=run_seconds,
+        peak_rss_gb=usage.ru_maxrss / 1024 / 1024,
+        stage_seconds=_stage_seconds(home / "dagster"),
+    )
+
+
+def _stage_seconds(dagster_home: Path) -> dict[str, float]:
+    """Seconds per stage of the latest run, from the run's step statistics."""
+    from dagster import DagsterInstance
+
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    with DagsterInstance.get() as instance:
+        [run] = instance.get_runs(limit=1)
+        stages: dict[str, float] = {}
+        for step in instance.get_run_step_stats(run.run_id):
+            stage = "ingest (all extracts)" if step.step_key.startswith("erp__") else step.step_key
+            seconds = (step.end_time or 0) - (step.start_time or 0)
+            stages[stage] = stages.get(stage, 0.0) + seconds
+    return stages
+
+
+def write_report(measurements: list[Measurement], path: Path) -> None:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d} with `make bench` (add `BENCH_FLAGS=--full` "
+        "for 10 million lines) on "
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
+        "Each row: a 24-month demo extract generated, then `oasis run` in a child process; "
+        "peak memory is that process's maximum resident set.",
+        "",
+        "| invoice lines | customers | generate demo s | oasis run s | peak memory GB |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for m in measurements:
+        lines.append(
+            f"| {m.invoice_lines:,} | {m.customers:,} | {m.generate_seconds:.1f} | "
+            f"{m.run_seconds:.1f} | {m.peak_rss_gb:.2f} |"
+        )
+    stages = sorted({stage for m in measurements for stage in m.stage_seconds})
+    lines += [
+        "",
+        "Seconds per stage of `oasis run`:",
+        "",
+        "| stage | " + " | ".join(f"{m.invoice_lines:,} lines" for m in measurements) + " |",
+        "|---|" + "---:|" * len(measurements),
+    ]
+    for stage in stages:
+        cells = " | ".join(f"{m.stage_seconds.get(stage, 0.0):.1f}" for m in measurements)
+        lines.append(f"| {stage} | {cells} |")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="also run ~10 million lines")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
+    arguments = parser.parse_args()
+    targets = TARGET_LINES + ((FULL_TARGET_LINES,) if arguments.full else ())
+    measurements = []
+    with tempfile.TemporaryDirectory(prefix="oasis-bench-") as workdir:
+        for target in targets:
+            print(f"Benchmarking ~{target:,} invoice lines ...", flush=True)
+            measurements.append(measure(target, Path(workdir)))
+            print(
+                f"  {measurements[-1].run_seconds:.1f} s, "
+                f"{measurements[-1].peak_rss_gb:.2f} GB peak",
+                flush=True,
+            )
+    write_report(measurements, arguments.out)
+    print(f"Wrote {arguments.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Shared fixtures: one small demo extract and one warehouse built from it by the real
+`oasis run` (Dagster, the loader, dbt build with its tests, the report), per session."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.demo_erp import DemoSummary, write_demo_erp
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+
+# Small enough for a fast suite, long enough for 12-month windows and a year-on-year look.
+DEMO_CUSTOMERS = 120
+DEMO_MONTHS = 15
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    path: Path
+    home: Path
+    demo: DemoSummary
+    run_output: str
+
+    def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
+        with duckdb.connect(str(self.path), read_only=True) as connection:
+            return connection.execute(sql, parameters or []).fetchall()
+
+    def scalar(self, sql: str, parameters: list | None = None):
+        return self.query(sql, parameters)[0][0]
+
+
+@pytest.fixture(scope="session")
+def demo_extract(tmp_path_factory: pytest.TempPathFactory) -> DemoSummary:
+    return write_demo_erp(
+        tmp_path_factory.mktemp("landing"), customers=DEMO_CUSTOMERS, months=DEMO_MONTHS, seed=11
+    )
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(
+    demo_extract: DemoSummary, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BuiltWarehouse]:
+    from orchestration.cli import main
+
+    home = tmp_path_factory.mktemp("oasis_home")
+    warehouse = home / "warehouse.duckdb"
+    # `oasis run` exports its settings for Dagster and dbt: restore ours afterwards.
+    saved_environment = dict(os.environ)
+    os.environ["OASIS_HOME"] = str(home)
+    try:
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            exit_code = main(
+                ["run", "--source", str(demo_extract.out_dir), "--warehouse", str(warehouse)]
+            )
+        assert exit_code == 0, output.getvalue()
+        yield BuiltWarehouse(warehouse, home, demo_extract, output.getvalue())
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_environment)

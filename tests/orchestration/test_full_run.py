@@ -1,0 +1,142 @@
+"""End to end: `oasis run` on a small demo extract, then the money is checked."""
+
+from __future__ import annotations
+
+from tests.conftest import BuiltWarehouse
+
+CENT = 0.005
+
+
+def test_run_prints_the_profit_map_and_where_things_are(built_warehouse: BuiltWarehouse) -> None:
+    output = built_warehouse.run_output
+    assert "Profit map, 12 months to" in output
+    assert f"Warehouse: {built_warehouse.path}" in output
+    assert "Reports:" in output
+
+
+def test_every_pool_and_period_is_conserved_to_the_cent(built_warehouse: BuiltWarehouse) -> None:
+    # Given the pools of the extract, when their shares are added up over every row
+    # (allocated + unallocated + unused capacity), then each pool is whole.
+    off = built_warehouse.query(
+        """
+        with shares as (
+            select period, pool, sum(amount) as shared
+            from marts.fct_cost_allocations group by period, pool
+        )
+        select pools.period, pools.pool, pools.amount, shares.shared
+        from raw.cost_pools as pools
+        left join shares using (period, pool)
+        where abs(pools.amount - coalesce(shares.shared, 0)) >= ?
+        """,
+        [CENT],
+    )
+    assert off == []
+    pools = built_warehouse.scalar("select count(*) from raw.cost_pools")
+    assert pools >= 13 * len(built_warehouse.demo.closed_periods)
+
+
+def test_idle_capacity_and_unallocated_pools_land_on_rows_of_their_own(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    kinds = dict(
+        built_warehouse.query(
+            "select row_kind, count(*) from marts.fct_invoice_line_pnl group by row_kind"
+        )
+    )
+    assert kinds["invoice"] > 0 and kinds["return"] > 0 and kinds["unattached"] > 0
+    assert kinds["unused_capacity"] >= len(built_warehouse.demo.closed_periods)
+
+
+def test_net_profit_equals_its_components_on_every_row(built_warehouse: BuiltWarehouse) -> None:
+    broken = built_warehouse.scalar(
+        """
+        select count(*) from marts.fct_invoice_line_pnl
+        where net_profit <> net_revenue + freight_revenue + expedite_revenue
+            + restocking_fee_revenue - cogs - freight_cost - pool_cost_total
+            - carrying_cost - bad_debt
+        """
+    )
+    assert broken == 0
+
+
+def test_pnl_holds_every_pool_cost_of_every_closed_period(built_warehouse: BuiltWarehouse) -> None:
+    pools_total, pnl_total = built_warehouse.query(
+        """
+        select
+            (select sum(amount) from raw.cost_pools),
+            (select sum(pool_cost_total) from marts.fct_invoice_line_pnl)
+        """
+    )[0]
+    assert abs(pools_total - pnl_total) < CENT * len(built_warehouse.demo.closed_periods)
+
+
+def test_every_customer_in_scope_has_one_segment_and_quartile(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    missing_or_doubled = built_warehouse.query(
+        """
+        select scope.customer_id, scope.as_of_period, count(segments.customer_id)
+        from marts.customer_profitability as scope
+        left join marts.customer_segments as segments using (customer_id, as_of_period)
+        group by scope.customer_id, scope.as_of_period
+        having count(segments.customer_id) <> 1
+        """
+    )
+    assert missing_or_doubled == []
+    assert built_warehouse.scalar(
+        "select count(*) from marts.customer_segments where quartile not between 1 and 4"
+    ) == 0
+
+
+def test_quartile_sizes_within_a_segment_differ_by_at_most_one(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    spreads = built_warehouse.query(
+        """
+        with sizes as (
+            select as_of_period, segment, quartile, count(*) as customers
+            from marts.customer_segments group by all
+        )
+        select as_of_period, segment, max(customers) - min(customers) as spread
+        from sizes group by all having spread > 1
+        """
+    )
+    assert spreads == []
+
+
+def test_profit_map_totals_equal_the_pnl_totals(built_warehouse: BuiltWarehouse) -> None:
+    as_of = built_warehouse.demo.closed_periods[-1]
+    window = built_warehouse.demo.closed_periods[-12:]
+    pnl_revenue, pnl_profit = built_warehouse.query(
+        f"""
+        select sum(net_revenue), sum(net_profit) from marts.fct_invoice_line_pnl
+        where customer_id is not null and period in ({", ".join("?" * len(window))})
+        """,
+        list(window),
+    )[0]
+    map_revenue, map_profit = built_warehouse.query(
+        "select sum(revenue), sum(net_profit) from marts.profit_map where as_of_period = ?",
+        [as_of],
+    )[0]
+    assert abs(pnl_revenue - map_revenue) < CENT
+    assert abs(pnl_profit - map_profit) < CENT
+
+
+def test_facts_of_the_open_period_wait_for_its_pools(built_warehouse: BuiltWarehouse) -> None:
+    waiting = built_warehouse.query(
+        "select fact, waiting from marts.facts_awaiting_cost_pools where period = ?",
+        [built_warehouse.demo.open_period],
+    )
+    assert dict(waiting).get("invoice_lines", 0) > 0
+    in_pnl = built_warehouse.scalar(
+        "select count(*) from marts.fct_invoice_line_pnl where period = ?",
+        [built_warehouse.demo.open_period],
+    )
+    assert in_pnl == 0
+
+
+def test_run_report_is_written(built_warehouse: BuiltWarehouse) -> None:
+    reports = list((built_warehouse.home / "reports").glob("*/run_summary.md"))
+    assert len(reports) == 1
+    text = reports[0].read_text()
+    assert "Profit map" in text and "Facts waiting for cost pools" in text

@@ -57,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(command=_run)
 
+    explain = commands.add_parser(
+        "explain", help="show how one P&L row's net profit was built, component by component"
+    )
+    explain.add_argument("row_id", help="a row_id of marts.fct_invoice_line_pnl")
+    explain.add_argument("--warehouse", type=Path, help="as for `oasis run`")
+    explain.set_defaults(command=_explain)
+
     ui = commands.add_parser("ui", help="start Dagster's web UI on this project")
     ui.add_argument("--port", type=int, default=3000)
     ui.add_argument("--source", type=Path, help="as for `oasis run`")
@@ -144,6 +151,23 @@ def _run(arguments: argparse.Namespace) -> int:
         print("\n" + format_profit_map(read_run_summary(connection)))
     print(f"\nWarehouse: {settings.warehouse}")
     print(f"Reports:   {settings.reports}")
+    return 0
+
+
+def _explain(arguments: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipelines.explain import UnknownRow, explain_row
+
+    settings = resolve_settings(os.environ, warehouse=arguments.warehouse)
+    if not settings.warehouse.exists():
+        raise SystemExit(f"oasis: no warehouse at {settings.warehouse}; run `oasis run` first")
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        try:
+            print(explain_row(connection, arguments.row_id))
+        except UnknownRow as error:
+            print(f"oasis: {error}", file=sys.stderr)
+            return 2
     return 0
 
 

@@ -73,6 +73,8 @@ def test_explain_tells_why_an_unallocated_pool_has_no_rate(
 def test_explain_of_an_unknown_row_says_what_row_ids_look_like(
     built_warehouse: BuiltWarehouse,
 ) -> None:
-    with duckdb.connect(str(built_warehouse.path), read_only=True) as connection:
-        with pytest.raises(UnknownRow, match="invoice:<invoice_id>:<line>"):
-            explain_row(connection, "invoice:NOPE:1")
+    with (
+        duckdb.connect(str(built_warehouse.path), read_only=True) as connection,
+        pytest.raises(UnknownRow, match="invoice:<invoice_id>:<line>"),
+    ):
+        explain_row(connection, "invoice:NOPE:1")

@@ -145,10 +145,12 @@ def _run(arguments: argparse.Namespace) -> int:
 
     import duckdb
 
-    from pipelines.reports import format_profit_map, read_run_summary
+    from pipelines.reports import format_profit_map, format_waiting, read_run_summary
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-        print("\n" + format_profit_map(read_run_summary(connection)))
+        summary = read_run_summary(connection)
+    print("\n" + format_profit_map(summary))
+    print(format_waiting(summary))
     print(f"\nWarehouse: {settings.warehouse}")
     print(f"Reports:   {settings.reports}")
     return 0

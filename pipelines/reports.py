@@ -104,6 +104,20 @@ def format_profit_map(summary: RunSummary) -> str:
     return "\n".join(lines)
 
 
+def format_waiting(summary: RunSummary) -> str:
+    """One sentence on the facts left out of the P&L until their period's pools arrive."""
+    if not summary.waiting:
+        return "Every fact is in a closed period: none waits for cost pools."
+    periods = sorted({period for _, period, _ in summary.waiting})
+    counts = ", ".join(
+        f"{waiting:,} {fact.replace('_', ' ')} ({period})"
+        for fact, period, waiting in summary.waiting
+    )
+    return (
+        f"Waiting for the cost pools of {', '.join(periods)} before they enter the P&L: {counts}."
+    )
+
+
 def write_run_report(connection: duckdb.DuckDBPyConnection, reports_dir: Path, run_id: str) -> Path:
     """Writes `<reports>/<UTC time>-<run>/` (summary and quarantine) and returns it."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

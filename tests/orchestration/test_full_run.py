@@ -12,6 +12,7 @@ def test_run_prints_the_profit_map_and_where_things_are(built_warehouse: BuiltWa
     assert "Profit map, 12 months to" in output
     assert f"Warehouse: {built_warehouse.path}" in output
     assert "Reports:" in output
+    assert f"Waiting for the cost pools of {built_warehouse.demo.open_period}" in output
 
 
 def test_every_pool_and_period_is_conserved_to_the_cent(built_warehouse: BuiltWarehouse) -> None:

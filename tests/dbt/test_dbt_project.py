@@ -1,0 +1,58 @@
+"""The dbt project on its own: unit tests of the SQL and a plain `dbt build`, both on a
+copy of the warehouse that the end-to-end run built (a fixture warehouse)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from dbt.cli.main import dbtRunner
+
+from pipelines.settings import REPO_ROOT
+from tests.conftest import BuiltWarehouse
+
+DBT_PROJECT = REPO_ROOT / "dbt_project"
+
+
+@pytest.fixture
+def fixture_warehouse(
+    built_warehouse: BuiltWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    copy = tmp_path / "fixture.duckdb"
+    shutil.copyfile(built_warehouse.path, copy)
+    monkeypatch.setenv("OASIS_WAREHOUSE", str(copy))
+    return copy
+
+
+def _dbt(*arguments: str, target_path: Path) -> list:
+    result = dbtRunner().invoke(
+        [
+            *arguments,
+            "--project-dir",
+            str(DBT_PROJECT),
+            "--profiles-dir",
+            str(DBT_PROJECT),
+            "--target-path",
+            str(target_path),
+        ]
+    )
+    assert result.success, result.exception
+    return list(result.result)
+
+
+def test_every_dbt_unit_test_passes(fixture_warehouse: Path, tmp_path: Path) -> None:
+    results = _dbt("test", "--select", "test_type:unit", target_path=tmp_path / "target")
+    assert len(results) >= 15
+    assert {result.status for result in results} == {"pass"}
+
+
+def test_dbt_build_passes_every_data_test_on_the_fixture_warehouse(
+    fixture_warehouse: Path, tmp_path: Path
+) -> None:
+    results = _dbt("build", "--exclude-resource-type", "unit_test", target_path=tmp_path / "target")
+    statuses = {result.node.resource_type: set() for result in results}
+    for result in results:
+        statuses[result.node.resource_type].add(str(result.status))
+    assert statuses["model"] == {"success"}
+    assert statuses["test"] == {"pass"}

@@ -37,6 +37,7 @@ class Measurement:
     run_seconds: float
     peak_rss_gb: float
     stage_seconds: dict[str, float]
+    floor_seconds: float
 
 
 def measure(target_lines: int, workdir: Path) -> Measurement:
@@ -80,7 +81,25 @@ def measure(target_lines: int, workdir: Path) -> Measurement:
         run_seconds=run_seconds,
         peak_rss_gb=usage.ru_maxrss / 1024 / 1024,
         stage_seconds=_stage_seconds(home / "dagster"),
+        floor_seconds=_scan_and_aggregate_seconds(home / "warehouse.duckdb"),
     )
+
+
+def _scan_and_aggregate_seconds(warehouse: Path) -> float:
+    """The floor: DuckDB's time for one plain scan-and-aggregate of the same lines."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        started = time.perf_counter()
+        connection.execute(
+            """
+            select invoices.customer_id, sum(lines.quantity * lines.unit_price)
+            from raw.invoice_lines as lines
+            inner join raw.invoices as invoices on lines.invoice_id = invoices.invoice_id
+            group by invoices.customer_id
+            """
+        ).fetchall()
+        return time.perf_counter() - started
 
 
 def _stage_seconds(dagster_home: Path) -> dict[str, float]:

@@ -9,17 +9,27 @@ as_of_periods as (
     from {{ ref('int_periods_closed') }}
 ),
 
+-- Customer rows per period first, so the window join runs over periods, not rows.
+pnl_by_period as (
+    select
+        period,
+        sum(net_revenue) as revenue,
+        sum(net_profit) as net_profit
+    from {{ ref('fct_invoice_line_pnl') }}
+    where customer_id is not null
+    group by period
+),
+
 pnl as (
     select
         as_of_periods.as_of_period,
-        sum(pnl.net_revenue) as revenue,
-        sum(pnl.net_profit) as net_profit
-    from {{ ref('fct_invoice_line_pnl') }} as pnl
+        sum(pnl_by_period.revenue) as revenue,
+        sum(pnl_by_period.net_profit) as net_profit
+    from pnl_by_period
     inner join as_of_periods
         on
-            {{ period_index('pnl.period') }}
+            {{ period_index('pnl_by_period.period') }}
             between as_of_periods.as_of_index - {{ var('window_months') }} + 1 and as_of_periods.as_of_index
-    where pnl.customer_id is not null
     group by as_of_periods.as_of_period
 ),
 

@@ -16,7 +16,9 @@ defs = Definitions(
     # DuckDB takes one writer: steps run one after another in the run's process.
     executor=in_process_executor,
     resources={
-        "warehouse": WarehouseResource(path=EnvVar("OASIS_WAREHOUSE")),
+        "warehouse": WarehouseResource(
+            path=EnvVar("OASIS_WAREHOUSE"), memory_limit=EnvVar("OASIS_DUCKDB_MEMORY_LIMIT")
+        ),
         "landing": LandingFolderResource(
             path=EnvVar("OASIS_SOURCE"), company_currency=EnvVar("OASIS_CURRENCY")
         ),

@@ -10,6 +10,7 @@ Dagster UI and dbt see the same places:
 | OASIS_WAREHOUSE     | $OASIS_HOME/warehouse.duckdb     | the DuckDB warehouse              |
 | OASIS_REPORTS       | $OASIS_HOME/reports              | run reports for people            |
 | OASIS_CURRENCY      | the most frequent invoice currency | the company currency            |
+| OASIS_DUCKDB_MEMORY_LIMIT | 4GB                        | DuckDB's memory limit (loads, dbt) |
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Settings:
     warehouse: Path
     reports: Path
     company_currency: str | None
+    duckdb_memory_limit: str
 
     @property
     def uses_demo_source(self) -> bool:
@@ -46,6 +48,7 @@ class Settings:
             "OASIS_REPORTS": str(self.reports),
             # Empty means "the most frequent invoice currency".
             "OASIS_CURRENCY": self.company_currency or "",
+            "OASIS_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
         }
 
 
@@ -67,4 +70,5 @@ def resolve_settings(
         warehouse=pick(warehouse, "OASIS_WAREHOUSE", home / "warehouse.duckdb"),
         reports=pick(None, "OASIS_REPORTS", home / "reports"),
         company_currency=environ.get("OASIS_CURRENCY") or None,
+        duckdb_memory_limit=environ.get("OASIS_DUCKDB_MEMORY_LIMIT") or "4GB",
     )

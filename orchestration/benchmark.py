@@ -24,7 +24,7 @@ from pipelines.settings import REPO_ROOT
 
 # Invoice lines per customer over 24 months in the demo's default mix (measured):
 # customers are chosen to land near each target size.
-LINES_PER_CUSTOMER_24_MONTHS = 190
+LINES_PER_CUSTOMER_24_MONTHS = 171
 TARGET_LINES = (100_000, 1_000_000)
 FULL_TARGET_LINES = 10_000_000
 

@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: install run test pytest lint ui bench clean
+.PHONY: install system-packages run test pytest lint ui bench clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,14 @@ install: $(INSTALLED)
 run: install
 	$(BIN)/oasis run
 
-test: install pytest lint
+# The suite starts a real PostgreSQL 15 and opens reports in headless Chromium:
+# Debian packages, installed when missing (CI runs as root).
+system-packages:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium chromium-driver; \
+	fi
+
+test: install system-packages pytest lint
 
 pytest: install
 	$(BIN)/python -m pytest

@@ -84,9 +84,12 @@ def test_every_customer_in_scope_has_one_segment_and_quartile(
         """
     )
     assert missing_or_doubled == []
-    assert built_warehouse.scalar(
-        "select count(*) from marts.customer_segments where quartile not between 1 and 4"
-    ) == 0
+    assert (
+        built_warehouse.scalar(
+            "select count(*) from marts.customer_segments where quartile not between 1 and 4"
+        )
+        == 0
+    )
 
 
 def test_quartile_sizes_within_a_segment_differ_by_at_most_one(
@@ -141,3 +144,26 @@ def test_run_report_is_written(built_warehouse: BuiltWarehouse) -> None:
     assert len(reports) == 1
     text = reports[0].read_text()
     assert "Profit map" in text and "Facts waiting for cost pools" in text
+
+
+def test_the_default_demo_shows_the_published_shape(built_warehouse: BuiltWarehouse) -> None:
+    # METHOD.md: the top 20% of customers make ~150% of profit; deserts are 50-80%.
+    as_of = built_warehouse.demo.closed_periods[-1]
+    top_fifth_share = built_warehouse.scalar(
+        """
+        select max(cumulative_profit_share) from marts.whale_curve
+        where as_of_period = ? and cumulative_customer_share <= 0.2
+        """,
+        [as_of],
+    )
+    desert_share = built_warehouse.scalar(
+        """
+        select avg(case when segment = 'profit_desert' then 1.0 else 0.0 end)
+        from marts.customer_segments where as_of_period = ?
+        """,
+        [as_of],
+    )
+    assert 1.3 <= top_fifth_share <= 2.5
+    # Deserts are the customers below the median revenue (desert_revenue_percentile 0.5):
+    # half of them, less the median customer itself when their number is odd.
+    assert 0.49 <= desert_share <= 0.8

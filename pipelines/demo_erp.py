@@ -543,7 +543,7 @@ class _Company:
         months_from_end = month_index - self.last_closed_index
         month_of_year = int(str(self.periods[month_index])[5:7]) - 1
         in_latest_year = months_from_end > -12
-        project_cycle = np.where(c.project_based, np.where(in_latest_year, 0.03, 1.3), 1.0)
+        project_cycle = np.where(c.project_based, np.where(in_latest_year, 0.01, 1.3), 1.0)
         growth = np.exp(c.growth * months_from_end / 12)
         return alive * growth * project_cycle * _SEASONALITY[month_of_year]
 

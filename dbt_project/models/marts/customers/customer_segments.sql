@@ -7,7 +7,9 @@ customers as (
         customer_id,
         as_of_period,
         revenue,
-        net_profit
+        cost_to_serve,
+        net_profit,
+        net_margin
     from {{ ref('customer_profitability') }}
 ),
 
@@ -20,6 +22,9 @@ company as (
     group by as_of_period
 ),
 
+-- net_profit >= company_margin * revenue is net_profit / revenue >= company_margin
+-- without dividing; the two agree whenever revenue > 0, which a high-revenue
+-- customer has unless the revenue percentile itself is 0 or below.
 segmented as (
     select
         customers.*,
@@ -46,5 +51,7 @@ select
     revenue,
     net_profit,
     company_margin,
-    high_revenue_threshold
+    {{ money('high_revenue_threshold') }} as high_revenue_threshold,
+    cost_to_serve,
+    net_margin
 from segmented

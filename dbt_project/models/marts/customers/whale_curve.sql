@@ -6,6 +6,7 @@ ranked as (
     select
         as_of_period,
         customer_id,
+        segment,
         net_profit,
         row_number() over (
             partition by as_of_period order by net_profit desc, customer_id asc
@@ -13,6 +14,15 @@ ranked as (
         count(*) over (partition by as_of_period) as customers,
         sum(net_profit) over (partition by as_of_period) as total_net_profit
     from {{ ref('customer_segments') }}
+),
+
+accumulated as (
+    select
+        *,
+        sum(net_profit) over (
+            partition by as_of_period order by customer_rank rows between unbounded preceding and current row
+        ) as cumulative_net_profit
+    from ranked
 )
 
 select
@@ -21,7 +31,7 @@ select
     customer_id,
     {{ money('net_profit') }} as net_profit,
     {{ as_float('customer_rank') }} / customers as cumulative_customer_share,
-    {{ safe_ratio(
-        'sum(net_profit) over (partition by as_of_period order by customer_rank rows between unbounded preceding and current row)',
-        'total_net_profit') }} as cumulative_profit_share
-from ranked
+    {{ safe_ratio('cumulative_net_profit', 'total_net_profit') }} as cumulative_profit_share,
+    segment,
+    {{ money('cumulative_net_profit') }} as cumulative_net_profit
+from accumulated

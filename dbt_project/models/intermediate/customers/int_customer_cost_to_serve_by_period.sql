@@ -1,0 +1,79 @@
+-- Loops over the drivers confuse the layout linter's indentation rule here.
+-- noqa: disable=LT02
+-- One row per customer and closed period: its activity (orders, manual and expedited
+-- orders, units sold and returned, service and sales minutes, list value and
+-- discount) and its pool costs by cost-to-serve component. A pool share is rate *
+-- driver units (METHOD.md), so a customer's share of a pool in a period is the pool's
+-- rate times the customer's driver units summed over its rows: the P&L's 10 million
+-- rows are added up once per customer and period instead of once per pool.
+{%- set drivers = cost_drivers() %}
+{%- set components = ['order_handling', 'picking_and_shipping', 'returns', 'service', 'sales'] %}
+
+with
+
+customer_rows as (
+    select * from {{ ref('int_pnl_rows_with_driver_units') }}
+),
+
+driver_units as (
+    select
+        customer_id,
+        period,
+        sum(case when row_kind = 'invoice' then gross_revenue else 0 end) as gross_revenue,
+        sum(case when row_kind = 'invoice' then discount else 0 end) as discount,
+        sum(case when row_kind = 'invoice' then quantity else 0 end) as units_sold,
+        sum(case when row_kind = 'return' then -quantity else 0 end) as units_returned,
+        {%- for driver in drivers %}
+        sum(units_{{ driver }}) as units_{{ driver }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from customer_rows
+    group by customer_id, period
+),
+
+-- Per period, the rate of every driver within every component (0 when the driver
+-- belongs to another component): a component's cost is then one sum of products.
+component_rates as (
+    select
+        pools.period,
+        {%- for component in components %}
+        {%- set outer_loop = loop %}
+        {%- for driver in drivers %}
+        sum(
+            case when components.cost_component = '{{ component }}' and pools.driver = '{{ driver }}' then pools.rate else 0 end
+        ) as rate_{{ component }}_{{ driver }}{{ ',' if not (loop.last and outer_loop.last) }}
+        {%- endfor %}
+        {%- endfor %}
+    from {{ ref('int_pool_rates_computed') }} as pools
+    inner join {{ ref('int_cost_drivers_to_components') }} as components
+        on pools.driver = components.driver
+    where pools.rate is not null
+    group by pools.period
+)
+
+select
+    -- ids
+    driver_units.customer_id,
+    driver_units.period,
+    -- activity
+    driver_units.units_orders as orders,
+    driver_units.units_manual_orders as manual_orders,
+    driver_units.units_expedited_orders as expedited_orders,
+    driver_units.units_invoice_lines as invoice_lines,
+    driver_units.units_sold,
+    driver_units.units_returned,
+    driver_units.units_returns as returns,
+    driver_units.units_service_minutes as service_minutes,
+    driver_units.units_service_contacts as service_contacts,
+    driver_units.units_sales_minutes as sales_minutes,
+    driver_units.gross_revenue,
+    driver_units.discount,
+    -- pool costs by component
+    {%- for component in components %}
+    {% for driver in drivers -%}
+    driver_units.units_{{ driver }} * coalesce(component_rates.rate_{{ component }}_{{ driver }}, 0)
+    {{- ' +' if not loop.last }}
+    {% endfor -%}
+    as {{ component }}_cost{{ ',' if not loop.last }}
+    {%- endfor %}
+from driver_units
+left join component_rates on driver_units.period = component_rates.period

@@ -20,4 +20,4 @@ select
 from {{ ref('customer_concentration') }} as concentration
 left join listed on concentration.as_of_period = listed.as_of_period
 where concentration.major_customers <> coalesce(listed.major_customers, 0)
-    or listed.smallest_share <= {{ var('major_customer_revenue_share', 0.1) }}
+    or listed.smallest_share <= {{ var('major_customer_revenue_share') }}

@@ -8,7 +8,7 @@
 -- A label is set when the score is at least `buyer_profile_percentile` (default
 -- 0.75) and the measure is above 0; primary_profile is the label with the highest
 -- score (ties: price, variety, speed, support), 'none' without a label.
-{%- set threshold = var('buyer_profile_percentile', 0.75) %}
+{%- set threshold = var('buyer_profile_percentile') %}
 
 with
 

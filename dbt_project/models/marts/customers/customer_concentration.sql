@@ -40,7 +40,7 @@ totals as (
         ) as herfindahl_index,
         sum(
             case
-                when {{ safe_ratio('revenue', 'total_revenue', '0') }} > {{ var('major_customer_revenue_share', 0.1) }}
+                when {{ safe_ratio('revenue', 'total_revenue', '0') }} > {{ var('major_customer_revenue_share') }}
                     then 1
                 else 0
             end

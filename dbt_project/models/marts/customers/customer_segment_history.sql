@@ -62,4 +62,4 @@ select
 from stays
 left join segments as earlier
     on stays.customer_id = earlier.customer_id
-        and earlier.as_of_index = stays.as_of_index - {{ var('migration_months', 12) }}
+        and earlier.as_of_index = stays.as_of_index - {{ var('migration_months') }}

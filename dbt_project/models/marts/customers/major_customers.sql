@@ -42,4 +42,4 @@ select
     revenue_share,
     profit_share
 from shares
-where revenue_share > {{ var('major_customer_revenue_share', 0.1) }}
+where revenue_share > {{ var('major_customer_revenue_share') }}

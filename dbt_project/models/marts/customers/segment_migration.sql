@@ -12,7 +12,7 @@ as_of_pairs as (
         now_periods.is_full_window and earlier_periods.is_full_window as is_full_window
     from {{ ref('int_as_of_periods') }} as now_periods
     inner join {{ ref('int_as_of_periods') }} as earlier_periods
-        on earlier_periods.as_of_index = now_periods.as_of_index - {{ var('migration_months', 12) }}
+        on earlier_periods.as_of_index = now_periods.as_of_index - {{ var('migration_months') }}
 ),
 
 segments_now as (

@@ -64,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--warehouse", type=Path, help="as for `oasis run`")
     explain.set_defaults(command=_explain)
 
+    check = commands.add_parser(
+        "check",
+        help="run the auditors' data-quality suites on an existing warehouse (no rebuild), "
+        "write the audit report; exit 1 when an error-level check fails",
+    )
+    check.add_argument("--warehouse", type=Path, help="as for `oasis run`")
+    check.set_defaults(command=_check)
+
     ui = commands.add_parser("ui", help="start Dagster's web UI on this project")
     ui.add_argument("--port", type=int, default=3000)
     ui.add_argument("--source", type=Path, help="as for `oasis run`")
@@ -171,6 +179,14 @@ def _explain(arguments: argparse.Namespace) -> int:
             print(f"oasis: {error}", file=sys.stderr)
             return 2
     return 0
+
+
+def _check(arguments: argparse.Namespace) -> int:
+    settings = resolve_settings(os.environ, warehouse=arguments.warehouse)
+    os.environ.update(QUIET_TOOLS)
+    from expectations.runner import check_warehouse
+
+    return check_warehouse(settings.warehouse, settings.reports)
 
 
 def _ui(arguments: argparse.Namespace) -> int:

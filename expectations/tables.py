@@ -1,0 +1,658 @@
+"""The small tables the suites validate, read from the warehouse by set-based SQL.
+
+Great Expectations validates pandas frames, so nothing line-level is loaded: the
+10-million-row P&L is scanned once by DuckDB into one row per period (row counts,
+identity breaks, null components, ledger totals), and the pools come as one row per
+pool and period. Every table here has at most a few thousand rows whatever the size
+of the warehouse; its key columns name the row in every failure message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import duckdb
+import pandas as pd
+
+from pipelines.contract import GL_ACCOUNTS, TABLES, Table
+
+# Columns the loader adds to every raw table: where each record came from.
+LINEAGE_COLUMNS = {"_source_file": "VARCHAR", "_source_row": "BIGINT"}
+
+# The money components of a P&L row (MARTS.md), net profit last.
+PNL_COMPONENTS = (
+    "gross_revenue",
+    "discount",
+    "net_revenue",
+    "freight_revenue",
+    "expedite_revenue",
+    "restocking_fee_revenue",
+    "cogs",
+    "freight_cost",
+    "pool_cost_total",
+    "pool_cost_variable",
+    "pool_cost_fixed",
+    "carrying_cost",
+    "bad_debt",
+    "net_profit",
+)
+
+_NET_PROFIT = (
+    "net_revenue + freight_revenue + expedite_revenue + restocking_fee_revenue"
+    " - cogs - freight_cost - pool_cost_total - carrying_cost - bad_debt"
+)
+
+
+@dataclass(frozen=True)
+class AuditTable:
+    name: str
+    keys: tuple[str, ...]
+    title: str
+    frame: pd.DataFrame
+    # Set when the warehouse could not give this table (a missing relation or column):
+    # every check on it then fails with this message instead of the audit crashing.
+    error: str | None = None
+
+
+class _Warehouse:
+    """The queries several audit tables share, each run once."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+
+    @cached_property
+    def closed_periods(self) -> list[str]:
+        return [period for (period,) in _rows(self.connection, _CLOSED_PERIODS)]
+
+    @cached_property
+    def pnl(self) -> pd.DataFrame:
+        return _frame(self.connection, _pnl_by_period_sql())
+
+    @cached_property
+    def raw_columns(self) -> dict[str, dict[str, str]]:
+        return _raw_columns(self.connection)
+
+    @cached_property
+    def values_and_loaded(self) -> tuple[pd.DataFrame, dict[str, int]]:
+        return _extract_values(self.connection, self.raw_columns)
+
+
+_TABLES: tuple[tuple[str, tuple[str, ...], str, Callable[[_Warehouse], pd.DataFrame]], ...] = (
+    (
+        "pool_allocations",
+        ("period", "pool"),
+        "Pools by period: the amount and where it went",
+        lambda w: _frame(w.connection, _POOL_ALLOCATIONS),
+    ),
+    (
+        "pool_costs_by_period",
+        ("period",),
+        "Pool cost carried by the P&L rows, by period",
+        lambda w: _frame(w.connection, _POOL_COSTS_BY_PERIOD),
+    ),
+    (
+        "pnl_by_period",
+        ("period",),
+        "P&L rows by period",
+        lambda w: _pnl_periods(w.pnl, w.closed_periods),
+    ),
+    (
+        "pnl_row_counts",
+        ("period", "row_kind"),
+        "P&L rows against staged documents",
+        lambda w: _pnl_row_counts(w.connection, w.pnl, w.closed_periods),
+    ),
+    (
+        "pnl_components",
+        ("component",),
+        "P&L components present on every row",
+        lambda w: _pnl_components(w.pnl),
+    ),
+    (
+        "ledger_by_period",
+        ("period", "account"),
+        "P&L against gl_summary",
+        lambda w: _ledger(w.connection, w.pnl, w.closed_periods),
+    ),
+    (
+        "extract_columns",
+        ("table_name", "column_name"),
+        "Raw tables against the contract",
+        lambda w: _extract_columns(w.raw_columns),
+    ),
+    (
+        "extract_constraints",
+        ("table_name", "constraint_name"),
+        "Keys and rules of the raw tables",
+        lambda w: _extract_constraints(w.connection, w.raw_columns),
+    ),
+    (
+        "extract_values",
+        ("table_name", "column_name"),
+        "Required values and domains of the raw tables",
+        lambda w: w.values_and_loaded[0],
+    ),
+    (
+        "extract_quarantine",
+        ("table_name",),
+        "Quarantined records by table",
+        lambda w: _extract_quarantine(w.connection, w.values_and_loaded[1]),
+    ),
+)
+
+
+def read_audit_tables(connection: duckdb.DuckDBPyConnection) -> dict[str, AuditTable]:
+    """Every table the suites validate, by name. `connection` may be read-only."""
+    warehouse = _Warehouse(connection)
+    tables = {}
+    for name, keys, title, build in _TABLES:
+        try:
+            tables[name] = AuditTable(name, keys, title, build(warehouse))
+        except duckdb.Error as error:
+            message = str(error).splitlines()[0]
+            tables[name] = AuditTable(name, keys, title, pd.DataFrame(), error=message)
+    return tables
+
+
+# --- allocation -----------------------------------------------------------------------
+
+_CLOSED_PERIODS = "select distinct period from raw.cost_pools order by period"
+
+# allocated / unallocated / unused capacity are the shares in the audit trail (what
+# an auditor can trace to rows); amount is the ERP's. The difference is computed in
+# decimals, so it is exact before it becomes a double. Summing the audit trail view is
+# the audit's largest cost (10M P&L rows: ~130M shares, ~15 s), and worth it: the
+# view is what auditors trace, so it is the view that must add up.
+_POOL_ALLOCATIONS = """
+with
+erp as (
+    select period, pool, driver, amount from raw.cost_pools
+),
+rated as (
+    select period, pool, driver as rated_driver, amount as rated_amount, units_used,
+        capacity_units, rate
+    from intermediate.int_pool_rates_computed
+),
+shares as (
+    select
+        period,
+        pool,
+        sum(amount) filter (
+            where not starts_with(row_id, 'unallocated:')
+                and not starts_with(row_id, 'unused_capacity:')
+        ) as allocated,
+        sum(amount) filter (where starts_with(row_id, 'unallocated:')) as unallocated,
+        sum(amount) filter (where starts_with(row_id, 'unused_capacity:')) as unused_capacity,
+        count(*) filter (where amount < 0) as negative_shares,
+        sum(amount) filter (where amount < 0) as negative_total
+    from marts.fct_cost_allocations
+    group by period, pool
+),
+history as (
+    select
+        later.period,
+        later.pool,
+        median(earlier.rate) as prior_median_rate,
+        count(earlier.rate) as prior_periods
+    from rated as later
+    left join rated as earlier on earlier.pool = later.pool and earlier.period < later.period
+    group by later.period, later.pool
+),
+joined as (
+    select
+        period,
+        pool,
+        coalesce(erp.driver, rated.rated_driver) as driver,
+        erp.amount,
+        rated.rated_amount,
+        coalesce(shares.allocated, 0) as allocated,
+        coalesce(shares.unallocated, 0) as unallocated,
+        coalesce(shares.unused_capacity, 0) as unused_capacity,
+        rated.rate,
+        rated.units_used,
+        rated.capacity_units,
+        coalesce(shares.negative_shares, 0) as negative_shares,
+        coalesce(shares.negative_total, 0) as negative_total
+    from erp
+    full outer join rated using (period, pool)
+    full outer join shares using (period, pool)
+)
+select
+    joined.period,
+    joined.pool,
+    joined.driver,
+    cast(joined.amount as double) as amount,
+    cast(joined.allocated as double) as allocated,
+    cast(joined.unallocated as double) as unallocated,
+    cast(joined.unused_capacity as double) as unused_capacity,
+    cast(joined.allocated + joined.unallocated + joined.unused_capacity as double) as shared,
+    cast(
+        coalesce(joined.amount, 0)
+        - (joined.allocated + joined.unallocated + joined.unused_capacity) as double
+    ) as off_by,
+    joined.rate,
+    joined.units_used as driver_units,
+    joined.capacity_units,
+    cast(joined.rated_amount as double) as rated_amount,
+    cast(joined.negative_shares as bigint) as negative_shares,
+    cast(joined.negative_total as double) as negative_total,
+    history.prior_median_rate,
+    cast(coalesce(history.prior_periods, 0) as bigint) as prior_periods,
+    joined.rate / nullif(history.prior_median_rate, 0) as rate_ratio
+from joined
+left join history using (period, pool)
+order by joined.period, joined.pool
+"""
+
+_POOL_COSTS_BY_PERIOD = """
+with
+pools as (
+    select period, count(*) as pools, sum(amount) as pools_amount
+    from raw.cost_pools group by period
+),
+pnl as (
+    select period, sum(pool_cost_total) as pnl_pool_cost
+    from marts.fct_invoice_line_pnl group by period
+)
+select
+    period,
+    cast(coalesce(pools.pools, 0) as bigint) as pools,
+    cast(pools.pools_amount as double) as pools_amount,
+    cast(coalesce(pnl.pnl_pool_cost, 0) as double) as pnl_pool_cost,
+    cast(coalesce(pools.pools_amount, 0) - coalesce(pnl.pnl_pool_cost, 0) as double) as off_by
+from pools
+full outer join pnl using (period)
+order by period
+"""
+
+
+# --- the P&L: one scan of the fact ---------------------------------------------------
+
+
+def _pnl_by_period_sql() -> str:
+    # A null component makes `<>` null, so such rows are not counted as identity breaks:
+    # they are the components check's finding, and a sentence should name one cause.
+    nulls = ",\n    ".join(
+        f"count(*) filter (where {name} is null) as nulls_{name},\n"
+        f"    min(row_id) filter (where {name} is null) as null_example_{name}"
+        for name in PNL_COMPONENTS
+    )
+    return f"""
+select
+    period,
+    count(*) as rows,
+    count(*) - count(distinct row_id) as duplicate_row_ids,
+    count(*) filter (where row_kind = 'invoice') as invoice_rows,
+    count(*) filter (where row_kind = 'return') as return_rows,
+    count(*) filter (where net_profit <> ({_NET_PROFIT})) as identity_breaks,
+    cast(max(abs(net_profit - ({_NET_PROFIT}))) as double) as identity_worst_gap,
+    min(row_id) filter (where net_profit <> ({_NET_PROFIT})) as identity_example,
+    count(*) filter (
+        where pool_cost_total <> pool_cost_variable + pool_cost_fixed
+    ) as split_breaks,
+    min(row_id) filter (where pool_cost_total <> pool_cost_variable + pool_cost_fixed)
+        as split_example,
+    cast(sum(net_revenue) filter (where row_kind = 'invoice') as double) as net_revenue,
+    cast(sum(cogs) filter (where row_kind = 'invoice') as double) as cogs,
+    cast(sum(freight_cost) filter (where row_kind = 'invoice') as double) as freight_cost,
+    {nulls}
+from marts.fct_invoice_line_pnl
+group by period
+order by period
+"""
+
+
+def _pnl_periods(pnl: pd.DataFrame, closed: list[str]) -> pd.DataFrame:
+    columns = [
+        "period",
+        "rows",
+        "invoice_rows",
+        "return_rows",
+        "duplicate_row_ids",
+        "identity_breaks",
+        "identity_worst_gap",
+        "identity_example",
+        "split_breaks",
+        "split_example",
+    ]
+    frame = pnl[columns].copy()
+    # Periods are closed when they have cost pools (METHOD.md, "Periods").
+    frame["closed"] = frame["period"].isin(closed)
+    return frame.reset_index(drop=True)
+
+
+_STAGED_COUNTS = """
+with closed as (select distinct period from raw.cost_pools)
+select invoices.period, 'invoice' as row_kind, count(*) as staged_rows
+from staging.stg_erp__invoice_lines as lines
+inner join staging.stg_erp__invoices as invoices on lines.invoice_id = invoices.invoice_id
+where invoices.period in (select period from closed)
+group by invoices.period
+union all
+select period, 'return' as row_kind, count(*) as staged_rows
+from staging.stg_erp__returns
+where period in (select period from closed)
+group by period
+"""
+
+
+def _pnl_row_counts(
+    connection: duckdb.DuckDBPyConnection, pnl: pd.DataFrame, closed: list[str]
+) -> pd.DataFrame:
+    staged = _frame(connection, _STAGED_COUNTS)
+    periods = sorted(set(closed) | set(pnl["period"]))
+    spine = pd.DataFrame(
+        [(period, kind) for period in periods for kind in ("invoice", "return")],
+        columns=["period", "row_kind"],
+    )
+    on_pnl = pd.concat(
+        [
+            pnl[["period", "invoice_rows"]]
+            .rename(columns={"invoice_rows": "pnl_rows"})
+            .assign(row_kind="invoice"),
+            pnl[["period", "return_rows"]]
+            .rename(columns={"return_rows": "pnl_rows"})
+            .assign(row_kind="return"),
+        ]
+    )
+    frame = spine.merge(staged, how="left", on=["period", "row_kind"]).merge(
+        on_pnl, how="left", on=["period", "row_kind"]
+    )
+    frame["staged_rows"] = frame["staged_rows"].fillna(0).astype("int64")
+    frame["pnl_rows"] = frame["pnl_rows"].fillna(0).astype("int64")
+    frame["missing"] = frame["staged_rows"] - frame["pnl_rows"]
+    frame["staged_label"] = frame["row_kind"].map({"invoice": "invoice lines", "return": "returns"})
+    return frame
+
+
+def _pnl_components(pnl: pd.DataFrame) -> pd.DataFrame:
+    total_rows = int(pnl["rows"].sum())
+    records = []
+    for name in PNL_COMPONENTS:
+        examples = pnl[f"null_example_{name}"].dropna()
+        records.append(
+            {
+                "component": name,
+                "rows": total_rows,
+                "nulls": int(pnl[f"nulls_{name}"].sum()),
+                "null_example": str(examples.min()) if len(examples) else None,
+            }
+        )
+    return pd.DataFrame.from_records(
+        records, columns=["component", "rows", "nulls", "null_example"]
+    )
+
+
+# --- ledger ---------------------------------------------------------------------------
+
+
+def _ledger(
+    connection: duckdb.DuckDBPyConnection, pnl: pd.DataFrame, closed: list[str]
+) -> pd.DataFrame:
+    ledger = _frame(
+        connection,
+        "select period, account, cast(amount as double) as ledger_amount from raw.gl_summary",
+    )
+    spine = pd.DataFrame(
+        [(period, account) for period in closed for account in GL_ACCOUNTS],
+        columns=["period", "account"],
+    )
+    on_pnl = pnl.melt(
+        id_vars=["period"], value_vars=list(GL_ACCOUNTS), var_name="account", value_name="pnl"
+    )
+    frame = spine.merge(on_pnl, how="left", on=["period", "account"]).merge(
+        ledger, how="left", on=["period", "account"]
+    )
+    frame = frame.rename(columns={"pnl": "pnl_amount"})
+    frame["pnl_amount"] = frame["pnl_amount"].fillna(0.0)
+    frame["difference"] = frame["pnl_amount"] - frame["ledger_amount"]
+    # Relative to the ledger; a ledger of zero against a non-zero P&L is 100% off.
+    base = frame["ledger_amount"].abs()
+    relative = frame["difference"] / base.where(base > 0)
+    zero_ledger = base.eq(0)
+    relative = relative.mask(zero_ledger & frame["difference"].ne(0), 1.0)
+    relative = relative.mask(zero_ledger & frame["difference"].eq(0), 0.0)
+    frame["relative_difference"] = relative.astype("float64")
+    return frame[
+        ["period", "account", "pnl_amount", "ledger_amount", "difference", "relative_difference"]
+    ]
+
+
+# --- extracts -------------------------------------------------------------------------
+
+
+def _raw_columns(connection: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+    """table -> column -> DuckDB type, for the raw tables that exist."""
+    present: dict[str, dict[str, str]] = {}
+    for table, column, data_type in _rows(
+        connection,
+        """
+        select table_name, column_name, data_type
+        from information_schema.columns
+        where table_schema = 'raw' and table_name <> 'quarantine'
+        order by table_name, ordinal_position
+        """,
+    ):
+        present.setdefault(table, {})[column] = data_type
+    return present
+
+
+def _normal_type(data_type: str) -> str:
+    return data_type.upper().replace(" ", "")
+
+
+def _extract_columns(present: dict[str, dict[str, str]]) -> pd.DataFrame:
+    records = []
+    for table in TABLES.values():
+        expected = {c.name: c.warehouse_type for c in table.columns} | LINEAGE_COLUMNS
+        actual = present.get(table.name, {})
+        for column in list(expected) + [c for c in actual if c not in expected]:
+            records.append(
+                {
+                    "table_name": table.name,
+                    "column_name": column,
+                    "contract_type": _normal_type(expected[column]) if column in expected else None,
+                    "warehouse_type": _normal_type(actual[column]) if column in actual else None,
+                }
+            )
+    return pd.DataFrame.from_records(
+        records, columns=["table_name", "column_name", "contract_type", "warehouse_type"]
+    )
+
+
+def _column_list(columns: tuple[str, ...]) -> str:
+    return ", ".join(f'"{c}"' for c in columns)
+
+
+def _extract_constraints(
+    connection: duckdb.DuckDBPyConnection, present: dict[str, dict[str, str]]
+) -> pd.DataFrame:
+    """One row per primary key, foreign key and row rule of every raw table."""
+    records = []
+    for table in TABLES.values():
+        for constraint in _constraints(table):
+            if not all(
+                column in present.get(table_name, {}) for table_name, column in constraint.needs
+            ):
+                # A missing table or column is the shape check's finding, not this one's.
+                continue
+            rows, violations, example = _rows(connection, constraint.sql)[0]
+            records.append(
+                {
+                    "table_name": table.name,
+                    "constraint_name": constraint.name,
+                    "rows": int(rows),
+                    "violations": int(violations),
+                    "example": None if example is None else str(example),
+                }
+            )
+    return pd.DataFrame.from_records(
+        records, columns=["table_name", "constraint_name", "rows", "violations", "example"]
+    )
+
+
+@dataclass(frozen=True)
+class _Constraint:
+    name: str
+    needs: tuple[tuple[str, str], ...]  # (table, column) that must exist to run the query
+    sql: str  # -> rows, rows breaking it, an example value
+
+
+def _constraints(table: Table) -> list[_Constraint]:
+    raw = f'raw."{table.name}"'
+    key_text = " || ', ' || ".join(f'cast("{c}" as varchar)' for c in table.key)
+    constraints = [
+        _Constraint(
+            f"primary key ({', '.join(table.key)})",
+            tuple((table.name, c) for c in table.key),
+            # Null keys are the required-values check's finding.
+            f"""
+            select (select count(*) from {raw}), coalesce(sum(copies), 0), min(key_text)
+            from (
+                select {key_text} as key_text, count(*) as copies
+                from {raw} group by {_column_list(table.key)} having count(*) > 1
+            )
+            """,
+        )
+    ]
+    for foreign_key in table.foreign_keys:
+        pairs = list(zip(foreign_key.columns, foreign_key.table_columns, strict=True))
+        join = " and ".join(f'parent."{p}" = child."{c}"' for c, p in pairs)
+        child_text = " || ', ' || ".join(f'cast(child."{c}" as varchar)' for c, _ in pairs)
+        orphan = (
+            " and ".join(f'child."{c}" is not null' for c in foreign_key.columns)
+            + f' and not exists (select 1 from raw."{foreign_key.table}" as parent where {join})'
+        )
+        constraints.append(
+            _Constraint(
+                f"foreign key ({', '.join(foreign_key.columns)}) -> {foreign_key.table}",
+                tuple((table.name, c) for c, _ in pairs)
+                + tuple((foreign_key.table, p) for _, p in pairs),
+                f"""
+                select count(*), count(*) filter (where {orphan}),
+                    min({child_text}) filter (where {orphan})
+                from {raw} as child
+                """,
+            )
+        )
+    for predicate, column, reason in table.row_rules:
+        broken = f"not coalesce(({predicate}), true)"
+        constraints.append(
+            _Constraint(
+                f"rule: {reason}",
+                ((table.name, column),),
+                f"""
+                select count(*), count(*) filter (where {broken}),
+                    min(cast("{column}" as varchar)) filter (where {broken})
+                from {raw}
+                """,
+            )
+        )
+    return constraints
+
+
+def _extract_values(
+    connection: duckdb.DuckDBPyConnection, present: dict[str, dict[str, str]]
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Nulls in required columns and values outside domains, one scan per table; also
+    the number of records loaded per table."""
+    records = []
+    loaded: dict[str, int] = {}
+    for table in TABLES.values():
+        columns = [c for c in table.columns if c.name in present.get(table.name, {})]
+        if table.name not in present:
+            continue
+        aggregates = ["count(*)"]
+        for column in columns:
+            name = f'"{column.name}"'
+            aggregates.append(f"count(*) filter (where {name} is null)")
+            if column.domain:
+                allowed = ", ".join("'" + value.replace("'", "''") + "'" for value in column.domain)
+                outside = f"{name} is not null and {name} not in ({allowed})"
+                aggregates.append(f"count(*) filter (where {outside})")
+                aggregates.append(f"min({name}) filter (where {outside})")
+        sql = f'select {", ".join(aggregates)} from raw."{table.name}"'
+        result = list(_rows(connection, sql)[0])
+        rows = int(result.pop(0))
+        loaded[table.name] = rows
+        for column in columns:
+            nulls = int(result.pop(0))
+            outside, example = (int(result.pop(0)), result.pop(0)) if column.domain else (0, None)
+            records.append(
+                {
+                    "table_name": table.name,
+                    "column_name": column.name,
+                    "required": not column.nullable,
+                    "rows": rows,
+                    "nulls": nulls,
+                    "domain": ", ".join(column.domain) if column.domain else None,
+                    "outside_domain": outside,
+                    "outside_example": example,
+                }
+            )
+    frame = pd.DataFrame.from_records(
+        records,
+        columns=[
+            "table_name",
+            "column_name",
+            "required",
+            "rows",
+            "nulls",
+            "domain",
+            "outside_domain",
+            "outside_example",
+        ],
+    )
+    frame["required"] = frame["required"].astype(bool)
+    return frame, loaded
+
+
+def _extract_quarantine(
+    connection: duckdb.DuckDBPyConnection, loaded: dict[str, int]
+) -> pd.DataFrame:
+    has_quarantine = _rows(
+        connection,
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'raw' and table_name = 'quarantine'",
+    )[0][0]
+    quarantined: dict[str, int] = {}
+    if has_quarantine:
+        quarantined = {
+            table: int(records)
+            for table, records in _rows(
+                connection,
+                """
+                select table_name, count(distinct (source_file, source_row))
+                from raw.quarantine group by table_name
+                """,
+            )
+        }
+    records = []
+    for name in TABLES:
+        good, bad = loaded.get(name, 0), quarantined.get(name, 0)
+        total = good + bad
+        records.append(
+            {
+                "table_name": name,
+                "loaded": good,
+                "quarantined": bad,
+                "records": total,
+                "share": bad / total if total else 0.0,
+            }
+        )
+    return pd.DataFrame.from_records(
+        records, columns=["table_name", "loaded", "quarantined", "records", "share"]
+    )
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _rows(connection: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    return connection.execute(sql).fetchall()
+
+
+def _frame(connection: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    return connection.execute(sql).df()

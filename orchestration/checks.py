@@ -1,0 +1,271 @@
+"""The auditors' checks in Dagster, and the publication they guard.
+
+`audited_warehouse` runs every suite of expectations/ against the working warehouse
+(read-only), writes the audit report into the run's report folder, and reports each
+check as a blocking asset check with a sentence and numbers. `published_warehouse`
+then copies the marts into `<warehouse>.published.duckdb`, the file BI tools and
+feeds read. A check failing with an error fails the audit step, so Dagster skips the
+publication, the run fails (`oasis run` exits 1) and the published file keeps its
+previous version. Warnings are reported and do not block.
+
+Why a copy: dbt builds every model in one `dbt build` call, so no check can stop the
+working file's marts from being replaced (blocking checks only hold back later
+steps). Readers get the published file instead, swapped in whole by a rename.
+"""
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from expectations.catalog import CHECKS
+from expectations.settings import AuditSettings
+from orchestration.ingest import erp_asset_key
+from orchestration.reports import run_report
+from orchestration.resources import ReportsFolderResource, WarehouseResource
+from pipelines.audit_report import run_report_folder, write_audit_report
+from pipelines.contract import TABLES
+
+if TYPE_CHECKING:
+    from expectations.runner import AuditResult, CheckOutcome
+
+AUDITED_WAREHOUSE = AssetKey("audited_warehouse")
+# Older DuckDB builds, which many BI drivers bundle, cannot open DuckDB 2.0's format.
+PUBLISHED_STORAGE_VERSION = "v1.4.0"
+# Findings listed in a check's metadata in the UI; the report has them all.
+_DETAILS_IN_UI = 20
+
+# What the suites read besides the raw tables: the rates, the P&L and its audit trail.
+_AUDITED_MODELS = [
+    AssetKey(["intermediate", "int_pool_rates_computed"]),
+    AssetKey(["marts", "fct_invoice_line_pnl"]),
+    AssetKey(["marts", "fct_cost_allocations"]),
+]
+
+
+@asset(
+    key=AUDITED_WAREHOUSE,
+    # After the run report, so that the audit report lands in the same run folder.
+    deps=[run_report, *_AUDITED_MODELS, *(erp_asset_key(name) for name in TABLES)],
+    group_name="reports",
+    kinds={"duckdb"},
+    check_specs=[
+        AssetCheckSpec(
+            check.name,
+            asset=AUDITED_WAREHOUSE,
+            description=f"{check.title}: {check.description}",
+            blocking=True,
+        )
+        for check in CHECKS
+    ],
+    description=(
+        "The working warehouse, validated by the auditors' Great Expectations suites "
+        "(allocation, P&L integrity, ledger, extracts). Writes reports/<run>/audit.html and "
+        "reports/index.html. A check failing with an error blocks publication."
+    ),
+)
+def audited_warehouse(
+    context: AssetExecutionContext,
+    warehouse: WarehouseResource,
+    reports: ReportsFolderResource,
+) -> MaterializeResult:
+    # Imported here: Great Expectations takes ~5 s to import, and loading the definitions
+    # (the UI, every `oasis` command that builds) should not pay for it.
+    from expectations.runner import run_audit
+
+    settings = AuditSettings.from_environment(os.environ)
+    with warehouse.connect(read_only=True) as connection:
+        audit = run_audit(connection, settings, warehouse=warehouse.path)
+    report = write_audit_report(
+        run_report_folder(Path(reports.path), context.run_id),
+        audit.to_dict(run_id=context.run_id, mode="run"),
+        audit.gx_results,
+    )
+    _log_audit(context, audit, report)
+    return MaterializeResult(
+        metadata={
+            "audit_report": MetadataValue.path(str(report)),
+            "as_of_period": audit.as_of_period or "",
+            "errors": len(audit.errors),
+            "warnings": len(audit.warnings),
+            "validation_seconds": round(audit.read_seconds + audit.validate_seconds, 2),
+            "checks": MetadataValue.md(_checks_markdown(audit)),
+        },
+        check_results=[_check_result(outcome) for outcome in audit.checks],
+    )
+
+
+@asset(
+    deps=[AUDITED_WAREHOUSE],
+    group_name="publish",
+    kinds={"duckdb"},
+    description=(
+        "<warehouse>.published.duckdb: the marts as tables, for BI tools and downstream "
+        "feeds, replaced only after the audit passed. Readable by DuckDB 1.4 and later. "
+        "The audit trail view marts.fct_cost_allocations stays in the working warehouse "
+        "(stored, it would be ~13 rows per P&L row)."
+    ),
+)
+def published_warehouse(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    _require_audit_of_this_run(context)
+    publication = publish_marts(Path(warehouse.path), context.run_id)
+    context.log.info(
+        f"Published {len(publication.tables)} marts to {publication.path} "
+        f"({sum(publication.tables.values()):,} rows)"
+    )
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(str(publication.path)),
+            "tables": MetadataValue.json(publication.tables),
+            "storage_version": PUBLISHED_STORAGE_VERSION,
+        }
+    )
+
+
+def _require_audit_of_this_run(context: AssetExecutionContext) -> None:
+    """Publishing alone (say, from the UI) would skip the audit: refuse it."""
+    latest = context.instance.get_latest_materialization_event(AUDITED_WAREHOUSE)
+    materialization = latest.asset_materialization if latest else None
+    errors = materialization.metadata.get("errors") if materialization else None
+    if latest is None or latest.run_id != context.run_id:
+        raise Failure(
+            "published_warehouse publishes only what the same run audited: materialize "
+            "audited_warehouse together with it."
+        )
+    if errors is None or errors.value != 0:
+        raise Failure("the audit of this run found errors: nothing is published.")
+
+
+# --- turning the audit into Dagster's words ------------------------------------------------
+
+
+def _check_result(outcome: "CheckOutcome") -> AssetCheckResult:
+    details = "\n".join(f"- {f.severity}: {f.sentence}" for f in outcome.findings[:_DETAILS_IN_UI])
+    if len(outcome.findings) > _DETAILS_IN_UI:
+        details += f"\n- ... and {len(outcome.findings) - _DETAILS_IN_UI:,} more in the report"
+    metadata: dict[str, object] = {
+        "findings": len(outcome.findings),
+        "rows_checked": outcome.rows_checked,
+        "level": outcome.level,
+    }
+    if details:
+        metadata["details"] = MetadataValue.md(details)
+    return AssetCheckResult(
+        check_name=outcome.check.name,
+        passed=outcome.passed,
+        severity=(
+            AssetCheckSeverity.ERROR if outcome.severity == "error" else AssetCheckSeverity.WARN
+        ),
+        description=outcome.summary,
+        metadata=metadata,
+    )
+
+
+def _checks_markdown(audit: "AuditResult") -> str:
+    lines = ["| check | result | what it found |", "|---|---|---|"]
+    for outcome in audit.checks:
+        summary = outcome.summary.replace("|", "\\|")
+        lines.append(f"| {outcome.check.name} | {outcome.status} | {summary} |")
+    return "\n".join(lines)
+
+
+def _log_audit(context: AssetExecutionContext, audit: "AuditResult", report: Path) -> None:
+    for outcome in audit.checks:
+        for finding in outcome.findings[:_DETAILS_IN_UI]:
+            log = context.log.error if finding.severity == "error" else context.log.warning
+            log(f"{outcome.check.name}: {finding.sentence}")
+    passed = sum(outcome.passed for outcome in audit.checks)
+    context.log.info(
+        f"Audit: {passed} of {len(audit.checks)} checks passed, {len(audit.warnings)} with "
+        f"warnings, {len(audit.errors)} with errors, in "
+        f"{audit.read_seconds + audit.validate_seconds:.1f} s. Report: {report}"
+    )
+
+
+# --- publication (plain Python) --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Publication:
+    path: Path
+    tables: dict[str, int]  # mart -> rows
+
+
+def published_path(warehouse: Path) -> Path:
+    """`warehouse.duckdb` -> `warehouse.published.duckdb`, in the same folder."""
+    return warehouse.with_name(f"{warehouse.stem}.published.duckdb")
+
+
+def publish_marts(warehouse: Path, run_id: str) -> Publication:
+    """Copies every table of the schema `marts` into the published file.
+
+    Written to a temporary file beside it and renamed over it, so a reader sees the
+    old file or the new one, never half of one; a reader that has the old file open
+    keeps reading it. Views (the audit trail) are not copied: they read intermediate
+    tables that the published file does not have.
+    """
+    target = published_path(Path(warehouse))
+    temporary = target.with_name(f".{target.name}.{run_id[:8]}.tmp")
+    temporary.unlink(missing_ok=True)
+    connection = duckdb.connect()
+    try:
+        connection.execute(f"attach {_literal(warehouse)} as working (read_only)")
+        connection.execute(
+            f"attach {_literal(temporary)} as published "
+            f"(storage_version '{PUBLISHED_STORAGE_VERSION}')"
+        )
+        names = [
+            name
+            for (name,) in connection.execute(
+                """
+                select table_name from duckdb_tables()
+                where database_name = 'working' and schema_name = 'marts'
+                order by table_name
+                """
+            ).fetchall()
+        ]
+        connection.execute("create schema published.marts")
+        tables = {}
+        for name in names:
+            connection.execute(
+                f'create table published.marts."{name}" as select * from working.marts."{name}"'
+            )
+            (tables[name],) = connection.execute(
+                f'select count(*) from published.marts."{name}"'
+            ).fetchone()
+        connection.execute("create schema published.meta")
+        connection.execute(
+            """
+            create table published.meta.publication as
+            select ? as run_id, ? as published_at, ? as source_warehouse, ? as marts
+            """,
+            [run_id, datetime.now(UTC).replace(tzinfo=None), str(warehouse), names],
+        )
+        connection.execute("detach published")
+    except BaseException:
+        connection.close()
+        temporary.unlink(missing_ok=True)
+        raise
+    connection.close()
+    os.replace(temporary, target)
+    return Publication(target, tables)
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"

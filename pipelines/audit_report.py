@@ -1,0 +1,692 @@
+"""The auditors' report: one static HTML page per audit, and an index of all of them.
+
+Everything is in the page (styles included, no scripts, no fonts, no links off the
+machine), so it opens from a file share or a laptop without network and prints well.
+It is rendered from the audit summary (expectations.runner.AuditResult.to_dict), which
+is written beside it as `audit_summary.json`, with Great Expectations' own validation
+results as `gx_results.json`:
+
+    <reports>/index.html                       every audit, newest first
+    <reports>/<UTC time>-<run>/audit.html      the report of one run (or `-check`)
+    <reports>/<UTC time>-<run>/audit_summary.json
+    <reports>/<UTC time>-<run>/gx_results.json
+
+Plain Python: no Dagster, no Great Expectations.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+REPORT_FILE = "audit.html"
+SUMMARY_FILE = "audit_summary.json"
+GX_RESULTS_FILE = "gx_results.json"
+INDEX_FILE = "index.html"
+
+# How many findings of one check the page lists; the JSON beside it has them all.
+MAX_FINDINGS_SHOWN = 50
+
+_STATUS_LABELS = {"pass": "Passed", "warning": "Warning", "error": "Failed"}
+_AREA_LABELS = {
+    "allocation": "Allocation",
+    "pnl": "P&L integrity",
+    "ledger": "Ledger",
+    "extracts": "Extracts",
+}
+
+# How table columns print: money by default, these otherwise.
+_RATE_COLUMNS = {"rate", "prior_median_rate"}
+_RATIO_COLUMNS = {"rate_ratio"}
+_PERCENT_COLUMNS = {"relative_difference", "share"}
+_HEADERS = {
+    "pnl_rows": "P&L rows",
+    "pnl_amount": "P&L",
+    "pnl_pool_cost": "Pool cost on P&L rows",
+    "pools_amount": "Pools",
+    "ledger_amount": "gl_summary",
+    "off_by": "Off by",
+    "rate_ratio": "Rate / earlier median",
+    "prior_median_rate": "Earlier median rate",
+    "prior_periods": "Earlier periods",
+    "relative_difference": "Relative",
+    "driver_units": "Driver units",
+    "capacity_units": "Capacity",
+    "unused_capacity": "Unused capacity",
+    "row_kind": "Row kind",
+    "staged_rows": "Staged",
+    "identity_breaks": "Identity breaks",
+    "split_breaks": "Split breaks",
+    "duplicate_row_ids": "Duplicate ids",
+    "table_name": "Table",
+    "column_name": "Column",
+    "constraint_name": "Constraint",
+    "outside_domain": "Outside domain",
+}
+
+
+# --- folders ----------------------------------------------------------------------------
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def run_report_folder(reports_dir: Path, run_id: str) -> Path:
+    """The folder of a Dagster run: the run report's (`<time>-<run id[:8]>`) when it
+    exists, so that a run's files sit together, else a new one."""
+    suffix = f"-{run_id[:8]}"
+    existing = sorted(path for path in Path(reports_dir).glob(f"*{suffix}") if path.is_dir())
+    if existing:
+        return existing[-1]
+    return new_report_folder(reports_dir, run_id[:8])
+
+
+def new_report_folder(reports_dir: Path, label: str) -> Path:
+    """`<reports>/<UTC time>-<label>/`, created; a second one in the same second gets -2."""
+    base = Path(reports_dir) / f"{_stamp()}-{label}"
+    folder, number = base, 1
+    while folder.exists():
+        number += 1
+        folder = base.with_name(f"{base.name}-{number}")
+    folder.mkdir(parents=True)
+    return folder
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def write_audit_report(
+    folder: Path, summary: Mapping[str, Any], gx_results: Sequence[Mapping[str, Any]]
+) -> Path:
+    """Writes the report, its JSON and the reports index; returns the report's path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_text(folder / GX_RESULTS_FILE, _dumps(list(gx_results)))
+    _write_text(folder / SUMMARY_FILE, _dumps(summary))
+    siblings = sorted(
+        p.name for p in folder.iterdir() if p.is_file() and p.name not in {REPORT_FILE}
+    )
+    _write_text(folder / REPORT_FILE, render_audit_html(summary, siblings))
+    write_index(folder.parent)
+    return folder / REPORT_FILE
+
+
+def write_index(reports_dir: Path) -> Path:
+    """`<reports>/index.html`, listing every folder with an audit, newest first."""
+    reports_dir = Path(reports_dir)
+    entries = []
+    for summary_path in reports_dir.glob(f"*/{SUMMARY_FILE}"):
+        try:
+            summary = json.loads(summary_path.read_text())
+        except (OSError, ValueError):
+            continue
+        entries.append((summary_path.parent.name, summary))
+    entries.sort(key=lambda entry: (entry[1].get("generated_at") or "", entry[0]), reverse=True)
+    index = reports_dir / INDEX_FILE
+    _write_text(index, render_index_html(entries, reports_dir))
+    return index
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Written beside and renamed over, so a reader never sees half a file."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(_json_safe(data), indent=1, ensure_ascii=False)
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities are not JSON: null. numpy scalars and dates as plain values."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if hasattr(value, "item"):
+        return _json_safe(value.item())
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+# --- the report ---------------------------------------------------------------------------
+
+_CSS = """
+:root { --ink: #1d2430; --muted: #5b6472; --line: #d9dee5; --band: #f5f7fa;
+  --pass: #1f7a3f; --pass-bg: #e6f4ea; --warn: #8a5a00; --warn-bg: #fff4d6;
+  --error: #a61b1b; --error-bg: #fdeaea; }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 1180px; padding: 24px 28px 64px; color: var(--ink);
+  font: 15px/1.5 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+h1 { font-size: 26px; margin: 8px 0 4px; }
+h2 { font-size: 20px; margin: 40px 0 8px; padding-bottom: 4px;
+  border-bottom: 2px solid var(--ink); }
+h3 { font-size: 16px; margin: 28px 0 6px; }
+p { margin: 6px 0 10px; }
+a { color: #1a4f9c; }
+.muted, .description { color: var(--muted); }
+.description { font-size: 13px; }
+.crumbs { font-size: 13px; margin: 0; }
+.verdict { font-size: 17px; font-weight: 600; padding: 12px 16px; border-radius: 6px;
+  border-left: 6px solid; margin: 16px 0; }
+.verdict.pass { background: var(--pass-bg); border-color: var(--pass); }
+.verdict.warning { background: var(--warn-bg); border-color: var(--warn); }
+.verdict.error { background: var(--error-bg); border-color: var(--error); }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0;
+  font-size: 14px; }
+dl.facts dt { color: var(--muted); }
+dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+nav.contents { font-size: 14px; margin: 12px 0; }
+nav.contents a { margin-right: 14px; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 14px; font-size: 13.5px; }
+th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: left;
+  vertical-align: top; }
+thead th { background: var(--band); border-bottom: 2px solid var(--line); font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tfoot td { font-weight: 600; border-top: 2px solid var(--line); }
+tr.error td { background: var(--error-bg); }
+tr.warning td { background: var(--warn-bg); }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12.5px;
+  font-weight: 600; white-space: nowrap; }
+.badge.pass { background: var(--pass-bg); color: var(--pass); }
+.badge.warning { background: var(--warn-bg); color: var(--warn); }
+.badge.error { background: var(--error-bg); color: var(--error); }
+ul.findings { margin: 6px 0 0; padding-left: 18px; }
+ul.findings li { margin: 2px 0; }
+.period-links a { display: inline-block; margin: 0 8px 4px 0; font-size: 13px; }
+details { margin: 8px 0 14px; }
+summary { cursor: pointer; color: #1a4f9c; }
+.nowrap { white-space: nowrap; }
+footer { margin-top: 48px; font-size: 12.5px; color: var(--muted); }
+@media print {
+  body { max-width: none; padding: 0; font-size: 11px; }
+  nav.contents, .period-links { display: none; }
+  h2 { break-before: page; }
+  tr, .verdict { break-inside: avoid; }
+  details > *:not(summary) { display: block; }
+}
+"""
+
+
+def render_audit_html(summary: Mapping[str, Any], files: Sequence[str] = ()) -> str:
+    """The report page for one audit summary (see expectations.runner.AuditResult.to_dict)."""
+    tables = summary.get("tables", {})
+    marks = _row_marks(summary.get("checks", []))
+    as_of = summary.get("as_of_period") or "unknown"
+    title = f"Oasis data-quality audit, as of {as_of}"
+    sections = [
+        _header(summary, title),
+        _checks_section(summary.get("checks", [])),
+        _allocations_section(tables, marks),
+        _pnl_section(tables, marks),
+        _ledger_section(tables, marks),
+        _extracts_section(tables, marks),
+        _files_section(files),
+        "<footer>Written by Oasis (docs/auditors.md explains every check). This page is "
+        "self-contained: it needs no network and no scripts.</footer>",
+    ]
+    return _page(title, "\n".join(sections))
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"{body}\n</body>\n</html>\n"
+    )
+
+
+def _verdict(summary: Mapping[str, Any]) -> tuple[str, str]:
+    counts = summary.get("counts", {})
+    errors, warnings = counts.get("errors", 0), counts.get("warnings", 0)
+    total = counts.get("checks", 0)
+    run = summary.get("mode") == "run"
+    if errors:
+        consequence = (
+            " Publication is blocked: the published warehouse keeps its previous version."
+            if run
+            else " A run with these results would not be published."
+        )
+        return "error", (
+            f"{errors} of {total} checks failed with errors"
+            + (f" and {warnings} with warnings" if warnings else "")
+            + f".{consequence}"
+        )
+    if warnings:
+        return "warning", (
+            f"No errors; {warnings} of {total} checks raised warnings that someone should "
+            "look at. Warnings do not block publication."
+        )
+    return "pass", f"All {total} checks passed." + (
+        " The marts are cleared for publication." if run else ""
+    )
+
+
+def _header(summary: Mapping[str, Any], title: str) -> str:
+    status, verdict = _verdict(summary)
+    periods = summary.get("periods") or []
+    seconds = summary.get("seconds", {})
+    settings = summary.get("settings", {})
+    facts = [
+        ("Run", summary.get("run_id") or "oasis check (no run)"),
+        ("Generated", _time(summary.get("generated_at"))),
+        ("Warehouse", summary.get("warehouse") or ""),
+        (
+            "Closed periods",
+            f"{len(periods)}: {periods[0]} to {periods[-1]}" if periods else "none",
+        ),
+        (
+            "Validation time",
+            f"{seconds.get('read', 0):.1f} s reading, {seconds.get('validate', 0):.1f} s "
+            "validating",
+        ),
+        (
+            "Settings",
+            f"rate band {settings.get('rate_band', 0):g} times; ledger tolerance "
+            f"{settings.get('gl_tolerance', 0):.2%}; quarantine warning above "
+            f"{settings.get('quarantine_warn_share', 0):.2%}, error above "
+            f"{settings.get('quarantine_error_share', 0):.2%}",
+        ),
+    ]
+    rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in facts)
+    contents = "".join(
+        f'<a href="#{anchor}">{label}</a>'
+        for anchor, label in (
+            ("checks", "Checks"),
+            ("allocations", "Allocations"),
+            ("pnl", "P&amp;L integrity"),
+            ("ledger", "Ledger"),
+            ("extracts", "Extracts"),
+            ("files", "Files"),
+        )
+    )
+    return (
+        f'<p class="crumbs"><a href="../{INDEX_FILE}">All audit reports</a></p>\n'
+        f"<h1>{escape(title)}</h1>\n"
+        f'<p class="verdict {status}">{escape(verdict)}</p>\n'
+        f'<dl class="facts">{rows}</dl>\n<nav class="contents">{contents}</nav>'
+    )
+
+
+def _checks_section(checks: Sequence[Mapping[str, Any]]) -> str:
+    rows = []
+    for check in checks:
+        status = check.get("status", "error")
+        findings = check.get("findings", [])
+        detail = f"<p>{escape(check.get('summary', ''))}</p>" if not findings else ""
+        if findings:
+            items = "".join(
+                f'<li><span class="badge {escape(f["severity"])}">{escape(f["severity"])}</span> '
+                f"{escape(f['sentence'])}</li>"
+                for f in findings[:MAX_FINDINGS_SHOWN]
+            )
+            more = len(findings) - MAX_FINDINGS_SHOWN
+            if more > 0:
+                items += f"<li>... and {more:,} more in {SUMMARY_FILE}</li>"
+            detail = (
+                f"<p>{len(findings):,} finding{'s' if len(findings) != 1 else ''}:</p>"
+                f'<ul class="findings">{items}</ul>'
+            )
+        rows.append(
+            f'<tr class="{"" if status == "pass" else escape(status)}" '
+            f'id="check-{escape(check.get("name", ""))}">'
+            f"<td>{escape(_AREA_LABELS.get(check.get('area', ''), check.get('area', '')))}</td>"
+            f"<td><strong>{escape(check.get('title', ''))}</strong><br>"
+            f'<span class="description">{escape(check.get("description", ""))}</span><br>'
+            f'<code class="description">{escape(check.get("name", ""))}</code></td>'
+            f"<td>{escape(check.get('level', ''))}</td>"
+            f'<td><span class="badge {escape(status)}">'
+            f"{escape(_STATUS_LABELS.get(status, status))}</span></td>"
+            f"<td>{detail}</td></tr>"
+        )
+    return (
+        '<h2 id="checks">Checks</h2>\n'
+        "<p>Each check is a set of Great Expectations expectations on a table the audit reads "
+        "from the warehouse. Level says what a failure is: an <em>error</em> blocks "
+        "publication, a <em>warning</em> does not.</p>\n"
+        '<table class="checks"><thead><tr><th>Area</th><th>Check</th><th>Level</th>'
+        "<th>Result</th><th>What it found</th></tr></thead>\n<tbody>"
+        + "\n".join(rows)
+        + "</tbody></table>"
+    )
+
+
+def _allocations_section(tables: Mapping[str, Any], marks: dict) -> str:
+    table = tables.get("pool_allocations")
+    heading = '<h2 id="allocations">Allocations by period and pool</h2>\n'
+    explanation = (
+        "<p>For each closed period, every cost pool: its <strong>amount</strong> in "
+        "raw.cost_pools, and where it went in the audit trail marts.fct_cost_allocations: "
+        "<strong>allocated</strong> to document rows, <strong>unallocated</strong> (no driver "
+        "units in the period) and <strong>unused capacity</strong> (stated capacity nobody "
+        "used). <strong>Off by</strong> = amount - (allocated + unallocated + unused "
+        "capacity); it must be below half a cent. The <strong>rate</strong> (per driver unit) "
+        "and <strong>driver units</strong> come from intermediate.int_pool_rates_computed; "
+        "the rate is compared with the median of the pool's earlier periods.</p>\n"
+    )
+    if not table or table.get("error"):
+        return heading + _unreadable(table)
+    columns = [
+        "pool",
+        "driver",
+        "amount",
+        "allocated",
+        "unallocated",
+        "unused_capacity",
+        "rate",
+        "driver_units",
+        "capacity_units",
+        "off_by",
+        "rate_ratio",
+    ]
+    records = _records(table)
+    periods = sorted({r["period"] for r in records}, reverse=True)
+    links = "".join(f'<a href="#period-{escape(p)}">{escape(p)}</a>' for p in periods)
+    parts = [heading, explanation, f'<p class="period-links">{links}</p>']
+    for period in periods:
+        rows = [r for r in records if r["period"] == period]
+        totals = {
+            name: sum(r[name] for r in rows if r[name] is not None)
+            for name in ("amount", "allocated", "unallocated", "unused_capacity", "off_by")
+        }
+        parts.append(f'<h3 id="period-{escape(period)}">{escape(period)}</h3>')
+        parts.append(
+            _table(
+                columns,
+                rows,
+                marks.get("pool_allocations", {}),
+                table["keys"],
+                totals={"pool": "Total", **totals},
+            )
+        )
+    return "\n".join(parts)
+
+
+def _pnl_section(tables: Mapping[str, Any], marks: dict) -> str:
+    parts = [
+        '<h2 id="pnl">P&amp;L integrity</h2>',
+        "<p>marts.fct_invoice_line_pnl is counted by DuckDB, never loaded whole: per period, "
+        "its rows, the rows that break the net-profit identity or the variable/fixed split, "
+        "and whether the period is closed; then its rows against the staged invoice lines and "
+        "returns, and its components against nulls.</p>",
+    ]
+    for name, columns in (
+        (
+            "pnl_by_period",
+            [
+                "period",
+                "rows",
+                "invoice_rows",
+                "return_rows",
+                "identity_breaks",
+                "split_breaks",
+                "duplicate_row_ids",
+                "closed",
+            ],
+        ),
+        ("pnl_row_counts", ["period", "row_kind", "staged_rows", "pnl_rows", "missing"]),
+        ("pnl_components", ["component", "rows", "nulls", "null_example"]),
+        ("pool_costs_by_period", ["period", "pools", "pools_amount", "pnl_pool_cost", "off_by"]),
+    ):
+        parts.append(_titled_table(tables, name, columns, marks))
+    return "\n".join(parts)
+
+
+def _ledger_section(tables: Mapping[str, Any], marks: dict) -> str:
+    return "\n".join(
+        [
+            '<h2 id="ledger">Ledger</h2>',
+            "<p>Per closed period, the P&amp;L's invoice rows against raw.gl_summary. Relative "
+            "= (P&amp;L - gl_summary) / |gl_summary|.</p>",
+            _titled_table(
+                tables,
+                "ledger_by_period",
+                [
+                    "period",
+                    "account",
+                    "pnl_amount",
+                    "ledger_amount",
+                    "difference",
+                    "relative_difference",
+                ],
+                marks,
+                newest_first=True,
+            ),
+        ]
+    )
+
+
+def _extracts_section(tables: Mapping[str, Any], marks: dict) -> str:
+    parts = [
+        '<h2 id="extracts">Extracts</h2>',
+        "<p>The raw tables as the loader wrote them: quarantined records, keys and rules, "
+        "required values and domains, and the columns against the contract.</p>",
+        _titled_table(
+            tables,
+            "extract_quarantine",
+            ["table_name", "loaded", "quarantined", "records", "share"],
+            marks,
+        ),
+        _titled_table(
+            tables,
+            "extract_constraints",
+            ["table_name", "constraint_name", "rows", "violations", "example"],
+            marks,
+        ),
+    ]
+    for name, columns in (
+        (
+            "extract_values",
+            [
+                "table_name",
+                "column_name",
+                "required",
+                "rows",
+                "nulls",
+                "outside_domain",
+                "outside_example",
+                "domain",
+            ],
+        ),
+        ("extract_columns", ["table_name", "column_name", "contract_type", "warehouse_type"]),
+    ):
+        table = tables.get(name)
+        if not table or table.get("error"):
+            parts.append(_titled_table(tables, name, columns, marks))
+            continue
+        flagged = marks.get(name, {})
+        parts.append(
+            f"<h3>{escape(table['title'])}</h3>"
+            f"<p>{len(flagged):,} of {len(table['rows']):,} rows flagged.</p>"
+            f"<details{' open' if flagged else ''}><summary>Show all rows</summary>"
+            + _table(columns, _records(table), flagged, table["keys"])
+            + "</details>"
+        )
+    return "\n".join(parts)
+
+
+def _files_section(files: Sequence[str]) -> str:
+    described = {
+        SUMMARY_FILE: "this report's data: every check, finding and table",
+        GX_RESULTS_FILE: "Great Expectations' validation results, one per suite",
+        "run_summary.md": "the run report: profit map, quarantine, waiting facts",
+        "quarantine.csv": "every quarantined record with file, row, column and reason",
+    }
+    items = "".join(
+        f'<li><a href="{escape(name)}">{escape(name)}</a>'
+        f"{': ' + escape(described[name]) if name in described else ''}</li>"
+        for name in files
+    )
+    return f'<h2 id="files">Files</h2>\n<ul>{items}</ul>'
+
+
+def _titled_table(
+    tables: Mapping[str, Any],
+    name: str,
+    columns: Sequence[str],
+    marks: dict,
+    *,
+    newest_first: bool = False,
+) -> str:
+    table = tables.get(name)
+    if not table or table.get("error"):
+        return f"<h3>{escape(name)}</h3>" + _unreadable(table)
+    records = _records(table)
+    if newest_first:
+        records = sorted(records, key=lambda r: r.get("period") or "", reverse=True)
+    return f"<h3>{escape(table['title'])}</h3>" + _table(
+        columns, records, marks.get(name, {}), table["keys"]
+    )
+
+
+def _unreadable(table: Mapping[str, Any] | None) -> str:
+    reason = (table or {}).get("error") or "not in the audit"
+    return f'<p class="verdict error">This table could not be read: {escape(reason)}</p>'
+
+
+def _records(table: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [dict(zip(table["columns"], row, strict=True)) for row in table["rows"]]
+
+
+def _table(
+    columns: Sequence[str],
+    records: Sequence[Mapping[str, Any]],
+    marks: Mapping[tuple, str],
+    keys: Sequence[str],
+    *,
+    totals: Mapping[str, Any] | None = None,
+) -> str:
+    numeric = {c for c in columns if any(_is_number(r.get(c)) for r in records) and c not in keys}
+    head = "".join(
+        f'<th class="{"num" if c in numeric else ""}">{escape(_header_label(c))}</th>'
+        for c in columns
+    )
+    body = []
+    for record in records:
+        mark = marks.get(tuple(record.get(k) for k in keys), "")
+        cells = "".join(
+            f'<td class="{"num" if c in numeric else ""}">{escape(_cell(c, record.get(c)))}</td>'
+            for c in columns
+        )
+        body.append(f'<tr class="{mark}">{cells}</tr>')
+    foot = ""
+    if totals:
+        cells = "".join(
+            f'<td class="{"num" if c in numeric else ""}">'
+            f"{escape(_cell(c, totals[c]) if c in totals else '')}</td>"
+            for c in columns
+        )
+        foot = f"<tfoot><tr>{cells}</tr></tfoot>"
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>{foot}</table>"
+
+
+def _header_label(column: str) -> str:
+    return _HEADERS.get(column, column.replace("_", " ").capitalize())
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if column in _PERCENT_COLUMNS:
+            return f"{value + 0.0 if round(value, 4) else 0.0:.2%}"
+        if column in _RATIO_COLUMNS:
+            return f"{value:.2f}"
+        if column in _RATE_COLUMNS:
+            return f"{value:,.6f}"
+        # A difference of -0.000000003 is no cent: show 0.00, not -0.00.
+        return f"{value + 0.0 if round(value, 2) else 0.0:,.2f}"
+    return str(value)
+
+
+def _row_marks(checks: Sequence[Mapping[str, Any]]) -> dict[str, dict[tuple, str]]:
+    """table -> row key -> "error" or "warning", for the rows that findings name."""
+    marks: dict[str, dict[tuple, str]] = {}
+    for check in checks:
+        for finding in check.get("findings", []):
+            if not finding.get("key"):
+                continue
+            key = tuple(finding["key"].values())
+            table = marks.setdefault(finding["table"], {})
+            if table.get(key) != "error":
+                table[key] = finding["severity"]
+    return marks
+
+
+def _time(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except ValueError:
+        return iso
+
+
+# --- the index ------------------------------------------------------------------------------
+
+
+def render_index_html(entries: Sequence[tuple[str, Mapping[str, Any]]], reports_dir: Path) -> str:
+    rows = []
+    for folder, summary in entries:
+        status, _ = _verdict(summary)
+        counts = summary.get("counts", {})
+        headline = summary.get("headline", {})
+        gap = headline.get("largest_ledger_gap")
+        links = [f'<a href="{escape(folder)}/{REPORT_FILE}">audit report</a>']
+        if (reports_dir / folder / "run_summary.md").exists():
+            links.append(f'<a href="{escape(folder)}/run_summary.md">run summary</a>')
+        run = summary.get("run_id")
+        rows.append(
+            f'<tr class="{"" if status == "pass" else status}">'
+            f'<td class="nowrap">{escape(_time(summary.get("generated_at")))}</td>'
+            f"<td>{escape(run[:8] if run else 'oasis check')}</td>"
+            f'<td class="nowrap">{escape(summary.get("as_of_period") or "")}</td>'
+            f'<td class="num">{len(summary.get("periods") or []):,}</td>'
+            f'<td><span class="badge {status}">{_STATUS_LABELS[status]}</span></td>'
+            f'<td class="num">{counts.get("errors", 0):,}</td>'
+            f'<td class="num">{counts.get("warnings", 0):,}</td>'
+            f'<td class="num">{_cell("amount", headline.get("pool_amount"))}</td>'
+            f'<td class="num">{_cell("amount", headline.get("unused_capacity"))}</td>'
+            f'<td class="num">{_cell("share", gap)}</td>'
+            f'<td class="num">{_cell("n", headline.get("quarantined"))}</td>'
+            f"<td>{' &middot; '.join(links)}</td></tr>"
+        )
+    body = (
+        "<h1>Oasis data-quality audits</h1>\n"
+        "<p>Every audit of the warehouse, newest first: after each run, and each "
+        "<code>oasis check</code>. Open a report to see each check with its numbers and, per "
+        "period and pool, where every pool's cost went. Compare two months by opening their "
+        "reports side by side.</p>\n"
+        '<table><thead><tr><th>Generated</th><th>Run</th><th>As of</th><th class="num">'
+        'Periods</th><th>Result</th><th class="num">Errors</th><th class="num">Warnings</th>'
+        '<th class="num">Pool cost</th><th class="num">Unused capacity</th>'
+        '<th class="num">Largest ledger gap</th><th class="num">Quarantined</th>'
+        "<th>Files</th></tr></thead><tbody>"
+        + "\n".join(rows)
+        + "</tbody></table>\n"
+        + ("" if rows else "<p>No audit yet.</p>")
+        + "<footer>Written by Oasis; self-contained, no network needed.</footer>"
+    )
+    return _page("Oasis data-quality audits", body)

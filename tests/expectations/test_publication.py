@@ -1,0 +1,168 @@
+"""Publication: the marts reach <warehouse>.published.duckdb only after the audit passed;
+an error keeps the previous published file and fails the run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import AssetCheckSeverity, DagsterInstance, ExecuteInProcessResult, materialize
+
+from orchestration.checks import audited_warehouse, published_path, published_warehouse
+from orchestration.resources import ReportsFolderResource, WarehouseResource
+from tests.conftest import BuiltWarehouse
+
+
+@pytest.fixture
+def instance() -> Iterator[DagsterInstance]:
+    with DagsterInstance.ephemeral() as ephemeral:
+        yield ephemeral
+
+
+def audit_and_publish(
+    warehouse: Path, reports: Path, instance: DagsterInstance
+) -> ExecuteInProcessResult:
+    return materialize(
+        [audited_warehouse, published_warehouse],
+        resources={
+            "warehouse": WarehouseResource(path=str(warehouse)),
+            "reports": ReportsFolderResource(path=str(reports)),
+        },
+        instance=instance,
+        raise_on_error=False,
+    )
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- what the session's `oasis run` did -----------------------------------------------------
+
+
+def test_the_run_published_every_mart_table_readable_by_duckdb_1_4(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    published = published_path(built_warehouse.path)
+    assert published == built_warehouse.path.with_name("warehouse.published.duckdb")
+    marts = {
+        name
+        for (name,) in built_warehouse.query(
+            "select table_name from duckdb_tables() where schema_name = 'marts'"
+        )
+    }
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{published}' as published (read_only)")
+        (tags,) = connection.execute(
+            "select tags from duckdb_databases() where database_name = 'published'"
+        ).fetchone()
+        tables = {
+            name
+            for (name,) in connection.execute(
+                "select table_name from duckdb_tables() "
+                "where database_name = 'published' and schema_name = 'marts'"
+            ).fetchall()
+        }
+        (pnl_rows,) = connection.execute(
+            "select count(*) from published.marts.fct_invoice_line_pnl"
+        ).fetchone()
+        (marts_listed,) = connection.execute(
+            "select marts from published.meta.publication"
+        ).fetchone()
+    assert tags["storage_version"].startswith("v1.4.0")
+    assert tables == marts and "fct_invoice_line_pnl" in tables
+    assert "fct_cost_allocations" not in tables  # a view over intermediate tables
+    assert sorted(marts_listed) == sorted(marts)
+    assert pnl_rows == built_warehouse.scalar("select count(*) from marts.fct_invoice_line_pnl")
+
+
+def test_the_run_wrote_the_audit_report_beside_its_run_summary(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    reports = built_warehouse.home / "reports"
+    [report] = reports.glob("*/audit.html")
+    assert (report.parent / "run_summary.md").is_file()
+    summary = json.loads((report.parent / "audit_summary.json").read_text())
+    assert summary["mode"] == "run" and summary["counts"]["errors"] == 0
+    gx_results = json.loads((report.parent / "gx_results.json").read_text())
+    assert {result["suite_name"] for result in gx_results} >= {
+        "allocation.pool_allocations",
+        "ledger.ledger_by_period",
+    }
+    assert f'href="{report.parent.name}/audit.html"' in (reports / "index.html").read_text()
+
+
+# --- blocking -------------------------------------------------------------------------------
+
+
+def test_an_error_blocks_publication_and_keeps_the_previous_file(
+    built_warehouse: BuiltWarehouse,
+    tampered: Callable[..., Path],
+    tmp_path: Path,
+    instance: DagsterInstance,
+) -> None:
+    # Given a warehouse published once after a clean audit
+    warehouse = tampered()
+    reports = tmp_path / "reports"
+    assert audit_and_publish(warehouse, reports, instance).success
+    published = published_path(warehouse)
+    before = digest(published)
+    # When its ledger no longer matches the P&L and the audit runs again
+    period = built_warehouse.scalar("select max(period) from raw.gl_summary")
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "update raw.gl_summary set amount = amount * 1.01 "
+            f"where period = '{period}' and account = 'net_revenue'"
+        )
+    result = audit_and_publish(warehouse, reports, instance)
+
+    # Then the run fails in the audit, the published file is the old one
+    assert not result.success
+    assert [event.step_key for event in result.get_step_failure_events()] == ["audited_warehouse"]
+    assert digest(published) == before
+    [ledger] = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert ledger.check_name == "ledger_reconciles"
+    assert ledger.severity == AssetCheckSeverity.ERROR
+    assert f"net_revenue {period}: P&L " in ledger.description
+    assert "(-0.99%; tolerance 0.50%)" in ledger.description
+    # and the auditors' report of the failed run says so.
+    newest = max(reports.glob("*/audit.html"), key=lambda path: path.parent.name)
+    assert "Publication is blocked" in newest.read_text()
+
+
+def test_a_warning_does_not_block_publication(
+    tampered: Callable[..., Path], tmp_path: Path, instance: DagsterInstance
+) -> None:
+    warehouse = tampered(
+        "insert into raw.quarantine select 'returns', 'bad.csv', range + 1, 'quantity', '0', "
+        "'quantity must be above zero', '{}', now() "
+        "from range((select count(*) // 40 from raw.returns))"
+    )
+
+    result = audit_and_publish(warehouse, tmp_path / "reports", instance)
+
+    assert result.success
+    assert published_path(warehouse).is_file()
+    [warning] = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert warning.check_name == "extracts_quarantine_share"
+    assert warning.severity == AssetCheckSeverity.WARN
+
+
+def test_publishing_without_the_audit_is_refused(
+    tampered: Callable[..., Path], tmp_path: Path, instance: DagsterInstance
+) -> None:
+    warehouse = tampered()
+
+    result = materialize(
+        [published_warehouse],
+        resources={"warehouse": WarehouseResource(path=str(warehouse))},
+        instance=instance,
+        raise_on_error=False,
+    )
+
+    assert not result.success
+    assert not published_path(warehouse).exists()

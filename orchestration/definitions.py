@@ -2,7 +2,9 @@
 
 from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
 
+from orchestration.checks import audited_warehouse, published_warehouse
 from orchestration.dbt import dbt_cli_resource, oasis_dbt_models
+from orchestration.feed import ExportsFolderResource, customer_policy_feed
 from orchestration.ingest import erp_extract_assets
 from orchestration.reports import run_report
 from orchestration.resources import LandingFolderResource, ReportsFolderResource, WarehouseResource
@@ -11,7 +13,14 @@ from orchestration.resources import LandingFolderResource, ReportsFolderResource
 full_build = define_asset_job("oasis_full_build", selection=AssetSelection.all())
 
 defs = Definitions(
-    assets=[*erp_extract_assets, oasis_dbt_models, run_report],
+    assets=[
+        *erp_extract_assets,
+        oasis_dbt_models,
+        run_report,
+        audited_warehouse,
+        published_warehouse,
+        customer_policy_feed,
+    ],
     jobs=[full_build],
     # DuckDB takes one writer: steps run one after another in the run's process.
     executor=in_process_executor,
@@ -23,6 +32,7 @@ defs = Definitions(
             path=EnvVar("OASIS_SOURCE"), company_currency=EnvVar("OASIS_CURRENCY")
         ),
         "reports": ReportsFolderResource(path=EnvVar("OASIS_REPORTS")),
+        "exports": ExportsFolderResource(home=EnvVar("OASIS_HOME")),
         "dbt": dbt_cli_resource(),
     },
 )

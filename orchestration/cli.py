@@ -159,8 +159,12 @@ def _run(arguments: argparse.Namespace) -> int:
         summary = read_run_summary(connection)
     print("\n" + format_profit_map(summary))
     print(format_waiting(summary))
-    print(f"\nWarehouse: {settings.warehouse}")
-    print(f"Reports:   {settings.reports}")
+    from orchestration.checks import published_path
+
+    print(f"\nWarehouse: {settings.warehouse} (working copy; BI tools read the published one)")
+    print(f"Published: {published_path(settings.warehouse)}")
+    print(f"Reports:   {settings.reports} (open index.html)")
+    print(f"Exports:   {settings.exports}")
     return 0
 
 

@@ -32,7 +32,7 @@ defs = Definitions(
             path=EnvVar("OASIS_SOURCE"), company_currency=EnvVar("OASIS_CURRENCY")
         ),
         "reports": ReportsFolderResource(path=EnvVar("OASIS_REPORTS")),
-        "exports": ExportsFolderResource(home=EnvVar("OASIS_HOME")),
+        "exports": ExportsFolderResource(path=EnvVar("OASIS_EXPORTS")),
         "dbt": dbt_cli_resource(),
     },
 )

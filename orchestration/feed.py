@@ -22,13 +22,9 @@ PUBLISHED_WAREHOUSE = AssetKey("published_warehouse")
 
 
 class ExportsFolderResource(ConfigurableResource):
-    """Where feeds for other systems are written: `path`, or `<home>/exports` when empty."""
+    """Where feeds for other systems are written (OASIS_EXPORTS)."""
 
-    home: str
-    path: str = ""
-
-    def folder(self) -> Path:
-        return Path(self.path) if self.path else Path(self.home) / "exports"
+    path: str
 
 
 @asset(
@@ -50,7 +46,7 @@ def customer_policy_feed(
     with warehouse.connect(read_only=True) as connection:
         flags = read_policy_flags(connection)
     publication = publish_policy_feed(
-        exports.folder(), flags, published_at=datetime.now(UTC), run_id=context.run_id
+        Path(exports.path), flags, published_at=datetime.now(UTC), run_id=context.run_id
     )
     changes = ", ".join(f"{count} {kind}" for kind, count in publication.changes.items())
     context.log.info(

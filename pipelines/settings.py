@@ -8,7 +8,8 @@ Dagster UI and dbt see the same places:
 | OASIS_HOME          | .oasis (in the checkout)         | local state, git-ignored          |
 | OASIS_SOURCE        | $OASIS_HOME/demo                 | the landing folder (CONTRACT.md)  |
 | OASIS_WAREHOUSE     | $OASIS_HOME/warehouse.duckdb     | the DuckDB warehouse              |
-| OASIS_REPORTS       | $OASIS_HOME/reports              | run reports for people            |
+| OASIS_REPORTS       | $OASIS_HOME/reports              | run and audit reports for people  |
+| OASIS_EXPORTS       | $OASIS_HOME/exports              | feeds for other systems           |
 | OASIS_CURRENCY      | the most frequent invoice currency | the company currency            |
 | OASIS_DUCKDB_MEMORY_LIMIT | 4GB                        | DuckDB's memory limit (loads, dbt) |
 """
@@ -28,6 +29,7 @@ class Settings:
     source: Path
     warehouse: Path
     reports: Path
+    exports: Path
     company_currency: str | None
     duckdb_memory_limit: str
 
@@ -46,6 +48,7 @@ class Settings:
             "OASIS_SOURCE": str(self.source),
             "OASIS_WAREHOUSE": str(self.warehouse),
             "OASIS_REPORTS": str(self.reports),
+            "OASIS_EXPORTS": str(self.exports),
             # Empty means "the most frequent invoice currency".
             "OASIS_CURRENCY": self.company_currency or "",
             "OASIS_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
@@ -69,6 +72,7 @@ def resolve_settings(
         source=pick(source, "OASIS_SOURCE", home / "demo"),
         warehouse=pick(warehouse, "OASIS_WAREHOUSE", home / "warehouse.duckdb"),
         reports=pick(None, "OASIS_REPORTS", home / "reports"),
+        exports=pick(None, "OASIS_EXPORTS", home / "exports"),
         company_currency=environ.get("OASIS_CURRENCY") or None,
         duckdb_memory_limit=environ.get("OASIS_DUCKDB_MEMORY_LIMIT") or "4GB",
     )

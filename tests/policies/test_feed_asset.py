@@ -3,8 +3,6 @@ the policy models form their own group."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from dagster import AssetKey
 
 from tests.conftest import BuiltWarehouse
@@ -34,11 +32,3 @@ def test_policy_models_and_the_feed_are_in_the_policies_group(
     keys = [AssetKey(["marts", name]) for name in POLICY_MARTS]
     keys.append(AssetKey("customer_policy_feed"))
     assert {key: graph.get(key).group_name for key in keys} == dict.fromkeys(keys, "policies")
-
-
-def test_exports_go_to_the_home_folder_unless_a_path_is_given(tmp_path: Path) -> None:
-    from orchestration.feed import ExportsFolderResource
-
-    assert ExportsFolderResource(home=str(tmp_path)).folder() == tmp_path / "exports"
-    chosen = tmp_path / "feeds"
-    assert ExportsFolderResource(home=str(tmp_path), path=str(chosen)).folder() == chosen

@@ -43,7 +43,7 @@ days_in_windows as (
             partition by contact_days.customer_id, windows.as_of_period
             order by contact_days.contacts desc, contact_days.contact_day asc
         ) as day_rank,
-        sum(case when contact_days.contacts >= {{ var('service_abuse_contacts_per_day', 10) }} then 1 else 0 end)
+        sum(case when contact_days.contacts >= {{ var('service_abuse_contacts_per_day') }} then 1 else 0 end)
             over (partition by contact_days.customer_id, windows.as_of_period) as abuse_days
     from contact_days
     inner join windows on contact_days.period = windows.period

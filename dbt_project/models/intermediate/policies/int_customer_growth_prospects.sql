@@ -97,11 +97,11 @@ judged as (
         *,
         coalesce(
             revenue > 0
-            and revenue_per_month >= (1 + {{ var('growth_min_yoy', 0.25) }}) * revenue_per_month_year_earlier,
+            and revenue_per_month >= (1 + {{ var('growth_min_yoy') }}) * revenue_per_month_year_earlier,
             false
         ) as is_growing_fast,
         coalesce(
-            share_of_wallet < {{ var('share_of_wallet_max', 0.10) }}
+            share_of_wallet < {{ var('share_of_wallet_max') }}
             and est_annual_spend >= peak_median_revenue,
             false
         ) as has_small_share_of_wallet

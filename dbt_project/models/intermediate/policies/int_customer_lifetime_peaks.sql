@@ -4,7 +4,7 @@
 -- exempt: an intermittent, project-based buyer keeps its terms through a lean year
 -- (METHOD.md, "Policies for the profit desert"). Only windows that the history holds
 -- can count: a yearly window before the first closed period does not exist.
-{%- set lookback_years = var('lifetime_lookback_years', 3) | int %}
+{%- set lookback_years = var('lifetime_lookback_years') | int %}
 
 with
 

@@ -152,9 +152,9 @@ select
     {{ money('case when is_restricted then break_even_order_value end') }} as min_order_value,
     is_restricted as charge_freight,
     is_restricted or (is_cross_sell_candidate and exemption is null) as charge_expedite,
-    {{ as_float('case when is_restricted then ' ~ var('restocking_fee_pct', 0.15) ~ ' else 0 end') }}
+    {{ as_float('case when is_restricted then ' ~ var('restocking_fee_pct') ~ ' else 0 end') }}
         as restocking_fee_pct,
-    cast(case when is_restricted then {{ var('extra_order_cycle_days', 2) }} else 0 end as integer)
+    cast(case when is_restricted then {{ var('extra_order_cycle_days') }} else 0 end as integer)
         as extra_order_cycle_days,
     -- flags
     is_growth_prospect,

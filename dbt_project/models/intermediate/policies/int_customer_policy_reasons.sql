@@ -170,7 +170,7 @@ reasons as (
             'contacts_on_busiest_day_text', "' service contacts on '", 'busiest_service_day_text',
             "case when service_abuse_days > 1 then " ~ dbt.concat([
                 "' ('", 'service_abuse_days_text', "' days at or above '",
-                "'" ~ var('service_abuse_contacts_per_day', 10) ~ "'", "')'",
+                "'" ~ var('service_abuse_contacts_per_day') ~ "'", "')'",
             ]) ~ " else '' end",
         ]) }} as reason
     from formatted

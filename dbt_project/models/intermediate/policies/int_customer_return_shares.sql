@@ -70,9 +70,9 @@ select
     coalesce(
         customer_windows.units_returned > 0
         and {{ as_float('customer_windows.units_returned') }}
-        >= {{ var('return_abuse_ratio', 3) }} * company.company_returned_share
+        >= {{ var('return_abuse_ratio') }} * company.company_returned_share
         * {{ as_float('customer_windows.units_sold') }}
-        and customer_windows.returns >= {{ var('return_abuse_min_returns', 3) }},
+        and customer_windows.returns >= {{ var('return_abuse_min_returns') }},
         false
     ) as is_heavy_returner
 from customer_windows

@@ -91,7 +91,7 @@ select
         ~ " when 'no_discounts' then coalesce(invoice_pnl.discount, 0)"
         ~ " when 'charge_freight' then coalesce(invoice_pnl.freight_cost, 0)"
         ~ " when 'charge_expedite' then coalesce(expedite_fees_by_period.expedite_fee, expedite_fee_overall.expedite_fee, 0)"
-        ~ " when 'restocking_fee' then " ~ var('restocking_fee_pct', 0.15)
+        ~ " when 'restocking_fee' then " ~ var('restocking_fee_pct')
         ~ " * coalesce(returns_without_fee.credit_amount, 0) / restocking_overrides_by_day.overrides"
         ~ " else 0 end"
     ) }} as profit_given_away

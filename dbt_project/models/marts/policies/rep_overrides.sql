@@ -146,7 +146,7 @@ peer_thresholds as (
     select
         rep.as_of_period,
         rep.rep_id,
-        {{ percentile_cont('peer.override_rate', var('override_alert_percentile', 0.9)) }} as peer_override_rate_threshold
+        {{ percentile_cont('peer.override_rate', var('override_alert_percentile')) }} as peer_override_rate_threshold
     from rated as rep
     inner join rated as peer
         on rep.as_of_period = peer.as_of_period

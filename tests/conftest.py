@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,25 +42,27 @@ def demo_extract(tmp_path_factory: pytest.TempPathFactory) -> DemoSummary:
     return write_demo_erp(tmp_path_factory.mktemp("landing"), **DEMO)
 
 
-@pytest.fixture(scope="session")
-def built_warehouse(
-    demo_extract: DemoSummary, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[BuiltWarehouse]:
+def run_oasis(demo: DemoSummary, home: Path) -> BuiltWarehouse:
+    """The real `oasis run` on a demo extract, with `home` as OASIS_HOME. The command
+    exports its settings for Dagster and dbt; the caller's environment is restored."""
     from orchestration.cli import main
 
-    home = tmp_path_factory.mktemp("oasis_home")
     warehouse = home / "warehouse.duckdb"
-    # `oasis run` exports its settings for Dagster and dbt: restore ours afterwards.
     saved_environment = dict(os.environ)
     os.environ["OASIS_HOME"] = str(home)
     try:
         output = io.StringIO()
         with contextlib.redirect_stdout(output):
-            exit_code = main(
-                ["run", "--source", str(demo_extract.out_dir), "--warehouse", str(warehouse)]
-            )
-        assert exit_code == 0, output.getvalue()
-        yield BuiltWarehouse(warehouse, home, demo_extract, output.getvalue())
+            exit_code = main(["run", "--source", str(demo.out_dir), "--warehouse", str(warehouse)])
     finally:
         os.environ.clear()
         os.environ.update(saved_environment)
+    assert exit_code == 0, output.getvalue()
+    return BuiltWarehouse(warehouse, home, demo, output.getvalue())
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(
+    demo_extract: DemoSummary, tmp_path_factory: pytest.TempPathFactory
+) -> BuiltWarehouse:
+    return run_oasis(demo_extract, tmp_path_factory.mktemp("oasis_home"))

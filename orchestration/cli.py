@@ -112,7 +112,7 @@ def _prepare(arguments: argparse.Namespace) -> Settings:
     elif not settings.source.is_dir():
         raise SystemExit(f"oasis: the landing folder {settings.source} does not exist")
 
-    from orchestration.dbt import prepare_dbt_manifest
+    from orchestration.dbt_project import prepare_dbt_manifest
 
     print("Parsing the dbt project ...", flush=True)
     prepare_dbt_manifest()

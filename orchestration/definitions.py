@@ -3,7 +3,8 @@
 from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
 
 from orchestration.checks import audited_warehouse, published_warehouse
-from orchestration.dbt import dbt_cli_resource, oasis_dbt_models
+from orchestration.dbt import oasis_dbt_models
+from orchestration.dbt_project import dbt_cli_resource
 from orchestration.feed import ExportsFolderResource, customer_policy_feed
 from orchestration.ingest import erp_extract_assets
 from orchestration.reports import run_report

@@ -37,6 +37,14 @@ class BuiltWarehouse:
         return self.query(sql, parameters)[0][0]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest() -> None:
+    """manifest.json, which importing the Dagster definitions needs (a fresh clone has none)."""
+    from orchestration.dbt_project import prepare_dbt_manifest
+
+    prepare_dbt_manifest()
+
+
 @pytest.fixture(scope="session")
 def demo_extract(tmp_path_factory: pytest.TempPathFactory) -> DemoSummary:
     return write_demo_erp(tmp_path_factory.mktemp("landing"), **DEMO)

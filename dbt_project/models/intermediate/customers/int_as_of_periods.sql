@@ -4,25 +4,15 @@
 -- windows shorter than window_months: is_full_window says which.
 with
 
-closed_periods as (
-    select
-        period,
-        period_index
-    from {{ ref('int_periods_closed') }}
-),
-
 windows as (
     select
-        as_of.period as as_of_period,
-        as_of.period_index as as_of_index,
-        as_of.period_index - {{ var('window_months') }} + 1 as window_start_index,
-        min(in_window.period) as first_period_in_window,
+        as_of_period,
+        as_of_index,
+        as_of_index - {{ var('window_months') }} + 1 as window_start_index,
+        min(period) as first_period_in_window,
         count(*) as closed_months_in_window
-    from closed_periods as as_of
-    inner join closed_periods as in_window
-        on in_window.period_index
-            between as_of.period_index - {{ var('window_months') }} + 1 and as_of.period_index
-    group by as_of.period, as_of.period_index
+    from {{ ref('int_as_of_period_months') }}
+    group by as_of_period, as_of_index
 )
 
 select

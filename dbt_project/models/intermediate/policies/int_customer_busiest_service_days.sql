@@ -5,21 +5,11 @@
 -- on any one day of the window).
 with
 
-closed_periods as (
-    select
-        period,
-        period_index
-    from {{ ref('int_periods_closed') }}
-),
-
 windows as (
     select
-        as_of.period as as_of_period,
-        in_window.period
-    from closed_periods as as_of
-    inner join closed_periods as in_window
-        on in_window.period_index
-            between as_of.period_index - {{ var('window_months') }} + 1 and as_of.period_index
+        as_of_period,
+        period
+    from {{ ref('int_as_of_period_months') }}
 ),
 
 -- A contact's day is the date of its timestamp, as its period is the month of it.

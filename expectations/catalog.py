@@ -98,7 +98,7 @@ CHECKS: tuple[Check, ...] = (
         "extracts",
         "Raw tables have the contract's shape",
         "Every raw table has exactly the contract's columns with the contract's types "
-        "(plus the loader's _source_file and _source_row).",
+        "(plus the loader's _source_file, _source_row and _period).",
     ),
     Check(
         "extracts_constraints_hold",

@@ -20,6 +20,8 @@ from pipelines.contract import GL_ACCOUNTS, TABLES, Table
 
 # Columns the loader adds to every raw table: where each record came from.
 LINEAGE_COLUMNS = {"_source_file": "VARCHAR", "_source_row": "BIGINT"}
+# ... and to the tables with a period: the month a period load replaces.
+PERIOD_COLUMN = {"_period": "VARCHAR"}
 
 # The money components of a P&L row (MARTS.md), net profit last.
 PNL_COMPONENTS = (
@@ -447,6 +449,8 @@ def _extract_columns(present: dict[str, dict[str, str]]) -> pd.DataFrame:
     records = []
     for table in TABLES.values():
         expected = {c.name: c.warehouse_type for c in table.columns} | LINEAGE_COLUMNS
+        if table.period_source is not None:
+            expected |= PERIOD_COLUMN
         actual = present.get(table.name, {})
         for column in list(expected) + [c for c in actual if c not in expected]:
             records.append(

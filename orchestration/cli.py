@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-from pipelines.settings import REPO_ROOT, Settings, resolve_settings
+from pipelines.settings import (
+    DAGSTER_POSTGRES_VARIABLES,
+    REPO_ROOT,
+    Settings,
+    SettingsError,
+    resolve_settings,
+)
 
 # Nothing phones home: dbt, Dagster and GX usage statistics off for us and our children.
 QUIET_TOOLS = {
@@ -55,6 +64,22 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--warehouse", type=Path, help="DuckDB file (env OASIS_WAREHOUSE; .oasis/warehouse.duckdb)"
     )
+    periods = run.add_mutually_exclusive_group()
+    periods.add_argument(
+        "--period",
+        type=_period,
+        metavar="YYYY-MM",
+        help="process one closed month: load its extracts, rebuild its P&L rows and what they "
+        "change (the UI's partition of that month); default: every period, from scratch",
+    )
+    periods.add_argument(
+        "--from",
+        dest="period_from",
+        type=_period,
+        metavar="YYYY-MM",
+        help="first month of a range (a backfill: one run, one dbt call); needs --to",
+    )
+    run.add_argument("--to", dest="period_to", type=_period, metavar="YYYY-MM")
     run.set_defaults(command=_run)
 
     explain = commands.add_parser(
@@ -101,12 +126,16 @@ def _demo(arguments: argparse.Namespace) -> int:
 def _prepare(arguments: argparse.Namespace) -> Settings:
     """Resolves settings, exports them for Dagster and dbt, seeds the Dagster instance,
     creates the demo extract when it is the source and missing, parses dbt."""
-    settings = resolve_settings(os.environ, source=arguments.source, warehouse=arguments.warehouse)
+    try:
+        settings = resolve_settings(
+            os.environ, source=arguments.source, warehouse=arguments.warehouse
+        )
+    except SettingsError as error:
+        raise SystemExit(f"oasis: {error}") from None
     os.environ.update(QUIET_TOOLS)
     os.environ.update(settings.as_environment())
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(REPO_ROOT / "dagster.yaml", settings.dagster_home / "dagster.yaml")
+    _seed_dagster_instance(settings, os.environ)
     if settings.uses_demo_source:
         _ensure_demo_source(settings.source)
     elif not settings.source.is_dir():
@@ -117,6 +146,26 @@ def _prepare(arguments: argparse.Namespace) -> Settings:
     print("Parsing the dbt project ...", flush=True)
     prepare_dbt_manifest()
     return settings
+
+
+def _seed_dagster_instance(settings: Settings, environ: Mapping[str, str]) -> None:
+    """Copies the instance file OASIS_DAGSTER_INSTANCE chose into the instance folder as its
+    dagster.yaml; for PostgreSQL, first checks what Dagster would otherwise fail on later,
+    with a message about its own config rather than ours."""
+    if settings.dagster_instance == "postgres":
+        missing = [name for name in DAGSTER_POSTGRES_VARIABLES if name not in environ]
+        if missing:
+            raise SystemExit(
+                f"oasis: OASIS_DAGSTER_INSTANCE=postgres needs {', '.join(missing)} "
+                "(the password may be empty; docs/dagster_instance.md)"
+            )
+        if importlib.util.find_spec("dagster_postgres") is None:
+            raise SystemExit(
+                "oasis: OASIS_DAGSTER_INSTANCE=postgres needs dagster-postgres: "
+                "pip install -e '.[postgres]'"
+            )
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(settings.dagster_instance_file, settings.dagster_home / "dagster.yaml")
 
 
 def _ensure_demo_source(source: Path) -> None:
@@ -131,19 +180,54 @@ def _ensure_demo_source(source: Path) -> None:
     marker.write_text("demo extract complete\n")
 
 
+def _period(text: str) -> str:
+    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a period: expected YYYY-MM")
+    return text
+
+
 def _run(arguments: argparse.Namespace) -> int:
+    if (arguments.period_from is None) != (arguments.period_to is None):
+        raise SystemExit("oasis run: --from and --to go together")
     settings = _prepare(arguments)
 
     from dagster import DagsterInstance
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
 
+    from orchestration.automation import partition_periods
     from orchestration.definitions import defs
+    from orchestration.partitions import period_partitions
+    from pipelines.landing import scan_landing
 
-    job = defs.resolve_job_def("oasis_full_build")
+    partitions = partition_periods(scan_landing(settings.source))
+    if not partitions:
+        raise SystemExit(f"oasis: no closed period (no cost pools) in {settings.source}")
+    first, last = (
+        (arguments.period, arguments.period)
+        if arguments.period
+        else (arguments.period_from or partitions[0], arguments.period_to or partitions[-1])
+    )
+    for period in (first, last):
+        if period not in partitions:
+            raise SystemExit(
+                f"oasis: {period} is not a closed period of {settings.source}; "
+                f"the closed periods are {partitions[0]} to {partitions[-1]}"
+            )
+    if first > last:
+        raise SystemExit(f"oasis: --from {first} comes after --to {last}")
+    print(f"Running periods {first} to {last} of {partitions[0]} to {partitions[-1]} ...")
+
+    job = defs.resolve_job_def("oasis_build")
     with DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions(period_partitions.name, partitions)
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
         )
     if not result.success:
         failed = [event.step_key for event in result.get_step_failure_events()]

@@ -1,16 +1,66 @@
-"""The dbt project as Dagster assets: one `dbt build` per run (models and their tests).
-Needs manifest.json at import (orchestration.dbt_project.prepare_dbt_manifest)."""
+"""The dbt project as Dagster assets: one `dbt build` per run (models and their tests),
+partitioned by period. A run over some periods passes them to dbt as the vars
+period_from and period_to (the incremental models rebuild those periods and what
+they changed, dbt_project/macros/incremental.sql); a run over every period is a
+`--full-refresh`. Needs manifest.json at import (orchestration.dbt_project)."""
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from typing import Any
 
-from dagster import AssetExecutionContext
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster import AssetExecutionContext, AssetSpec, BackfillPolicy, FreshnessPolicy
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.dbt_project import oasis_dbt_project
+from orchestration.partitions import period_partitions, run_period_scope
+from orchestration.resources import WarehouseResource
 
 
-@dbt_assets(manifest=oasis_dbt_project.manifest_path, project=oasis_dbt_project)
-def oasis_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+class OasisDbtTranslator(DagsterDbtTranslator):
+    """Adds what dbt's own config cannot say to Dagster: how old a model may get
+    (`meta.oasis.max_age_days` in dbt_project.yml) before the UI shows it as stale."""
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        max_age_days = (
+            self.get_resource_props(manifest, unique_id)
+            .get("meta", {})
+            .get("oasis", {})
+            .get("max_age_days")
+        )
+        if max_age_days is None:
+            return spec
+        return spec.replace_attributes(
+            freshness_policy=FreshnessPolicy.time_window(
+                fail_window=timedelta(days=max_age_days),
+                warn_window=timedelta(days=max_age_days - 3),
+            )
+        )
+
+
+@dbt_assets(
+    manifest=oasis_dbt_project.manifest_path,
+    project=oasis_dbt_project,
+    dagster_dbt_translator=OasisDbtTranslator(),
+    partitions_def=period_partitions,
+    # A backfill of a range is one run and one dbt call.
+    backfill_policy=BackfillPolicy.single_run(),
+)
+def oasis_dbt_models(
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    # Not read here: requiring it makes a run of dbt models alone hold the warehouse lock.
+    warehouse: WarehouseResource,
+) -> Iterator[Any]:
     # Unit tests check the SQL, not the data: `make test` runs them, runs need not.
-    yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
+    command = ["build", "--exclude-resource-type", "unit_test"]
+    scope = run_period_scope(context)
+    if scope.is_every_period:
+        command.append("--full-refresh")
+    else:
+        command += ["--vars", json.dumps({"period_from": scope.first, "period_to": scope.last})]
+    context.log.info(f"dbt {' '.join(command)}")
+    yield from dbt.cli(command, context=context).stream()

@@ -1,17 +1,33 @@
-"""Oasis in Dagster: ERP extracts -> raw -> dbt (P&L, customers) -> reports."""
+"""Oasis in Dagster: ERP extracts -> raw -> dbt (P&L, customers, policies) -> audit ->
+publication and feed, partitioned by period (orchestration/partitions.py)."""
+
+import os
 
 from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
 
+from orchestration.automation import month_close_schedule, new_extracts_sensor
 from orchestration.checks import audited_warehouse, published_warehouse
 from orchestration.dbt import oasis_dbt_models
 from orchestration.dbt_project import dbt_cli_resource
 from orchestration.feed import ExportsFolderResource, customer_policy_feed
 from orchestration.ingest import erp_extract_assets
 from orchestration.reports import run_report
-from orchestration.resources import LandingFolderResource, ReportsFolderResource, WarehouseResource
+from orchestration.resources import (
+    WAREHOUSE_RUN_TAG,
+    LandingFolderResource,
+    ReportsFolderResource,
+    WarehouseResource,
+)
+from pipelines.settings import resolve_settings
 
-# The same job the `oasis run` command executes.
-full_build = define_asset_job("oasis_full_build", selection=AssetSelection.all())
+# The job of `oasis run`, the schedule, the sensor and the UI's "Materialize": every
+# asset, for one period, a range of periods, or all of them. The tag lets the run queue
+# (dagster.yaml) start one run per warehouse at a time: DuckDB takes one writer.
+oasis_build = define_asset_job(
+    "oasis_build",
+    selection=AssetSelection.all(),
+    tags={WAREHOUSE_RUN_TAG: str(resolve_settings(os.environ).warehouse)},
+)
 
 defs = Definitions(
     assets=[
@@ -22,12 +38,16 @@ defs = Definitions(
         published_warehouse,
         customer_policy_feed,
     ],
-    jobs=[full_build],
+    jobs=[oasis_build],
+    schedules=[month_close_schedule],
+    sensors=[new_extracts_sensor],
     # DuckDB takes one writer: steps run one after another in the run's process.
     executor=in_process_executor,
     resources={
         "warehouse": WarehouseResource(
-            path=EnvVar("OASIS_WAREHOUSE"), memory_limit=EnvVar("OASIS_DUCKDB_MEMORY_LIMIT")
+            path=EnvVar("OASIS_WAREHOUSE"),
+            memory_limit=EnvVar("OASIS_DUCKDB_MEMORY_LIMIT"),
+            lock_wait_seconds=EnvVar.int("OASIS_WAREHOUSE_LOCK_WAIT"),
         ),
         "landing": LandingFolderResource(
             path=EnvVar("OASIS_SOURCE"), company_currency=EnvVar("OASIS_CURRENCY")

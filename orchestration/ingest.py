@@ -1,12 +1,25 @@
-"""Ingestion: one asset per contract table, loading the landing folder into `raw`."""
+"""Ingestion: one asset per contract table, loading the landing folder into `raw`.
+
+Tables with a period (facts, pools, ledger) are partitioned by it: a run loads its
+periods only (delete and insert of those periods), or the whole table when it covers
+every period. customers and products have no period and load whole on every run."""
 
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+import duckdb
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    BackfillPolicy,
+    MaterializeResult,
+    asset,
+)
 
+from orchestration.partitions import period_partitions, run_period_scope
 from orchestration.resources import LandingFolderResource, WarehouseResource
-from pipelines.contract import LOAD_ORDER, TABLES, Table
-from pipelines.extract_loader import load_table
+from pipelines.contract import LOAD_ORDER, PERIOD_TABLES, TABLES, Table
+from pipelines.extract_loader import landing_periods, load_table
 
 
 def erp_asset_key(table_name: str) -> AssetKey:
@@ -16,15 +29,21 @@ def erp_asset_key(table_name: str) -> AssetKey:
 
 def _erp_extract_asset(table: Table) -> AssetsDefinition:
     parents = sorted({foreign_key.table for foreign_key in table.foreign_keys})
+    has_period = table.name in PERIOD_TABLES
 
     @asset(
         key=erp_asset_key(table.name),
         deps=[erp_asset_key(parent) for parent in parents],
         group_name="ingest",
         kinds={"duckdb"},
+        owners=["team:data-engineering"],
+        partitions_def=period_partitions if has_period else None,
+        # A backfill of a range is one run that loads the range in one go.
+        backfill_policy=BackfillPolicy.single_run() if has_period else None,
         description=(
             f"raw.{table.name}: the `{table.name}` extracts of the landing folder, typed as "
             "CONTRACT.md says; bad records go to raw.quarantine with file, row, column and reason."
+            + (" Partitioned by period." if has_period else " Loaded whole on every run.")
         ),
     )
     def load_extract(
@@ -32,14 +51,25 @@ def _erp_extract_asset(table: Table) -> AssetsDefinition:
         warehouse: WarehouseResource,
         landing: LandingFolderResource,
     ) -> MaterializeResult:
+        scope = run_period_scope(context) if has_period else None
         with warehouse.connect() as connection:
+            periods = None
+            if scope is not None and not scope.is_every_period:
+                periods = list(scope.periods)
+                if scope.reaches_latest_period:
+                    periods += _waiting_periods(connection, Path(landing.path), table, scope.last)
             result = load_table(
                 connection,
                 Path(landing.path),
                 table.name,
                 company_currency=landing.company_currency or None,
+                periods=periods,
             )
-        summary = f"{table.name}: {result.rows_loaded:,} rows loaded from {len(result.files)} files"
+        scope_text = "every period" if periods is None else ", ".join(periods)
+        summary = (
+            f"{table.name} ({scope_text}): {result.rows_loaded:,} rows loaded "
+            f"from {len(result.files)} files"
+        )
         if result.rows_quarantined:
             reasons = "; ".join(
                 f"{n:,} {reason}" for reason, n in result.quarantine_reasons.items()
@@ -58,6 +88,15 @@ def _erp_extract_asset(table: Table) -> AssetsDefinition:
         )
 
     return load_extract
+
+
+def _waiting_periods(
+    connection: duckdb.DuckDBPyConnection, landing: Path, table: Table, latest_closed: str
+) -> list[str]:
+    """The periods after the latest closed one: their facts wait for cost pools, and
+    the run of the latest closed period loads them so that the run report counts them."""
+    held = landing_periods(connection, landing).get(table.name, set())
+    return sorted(period for period in held if period > latest_closed)
 
 
 erp_extract_assets = [_erp_extract_asset(TABLES[name]) for name in LOAD_ORDER]

@@ -7,16 +7,41 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
+
+from pipelines.warehouse_lock import hold_warehouse_lock
+
+# The run tag naming the warehouse a job writes (its path is the value). dagster.yaml limits
+# runs to one per value of this tag, so runs queued by the UI, schedules and sensors wait
+# for the warehouse instead of failing on it.
+WAREHOUSE_RUN_TAG = "oasis/warehouse"
 
 
 class WarehouseResource(ConfigurableResource):
     """The DuckDB warehouse file. One writer at a time: connections are short-lived
-    so that dbt, which opens the same file next, never waits on us."""
+    so that dbt, which opens the same file next, never waits on us.
+
+    A run with a step that uses this resource holds the warehouse's run lock
+    (pipelines/warehouse_lock.py) from its first step to its end, dbt's steps included:
+    the run queue of dagster.yaml orders only the runs the daemon launches, not
+    `oasis run` or a second instance (docs/dagster_instance.md)."""
 
     path: str
     # Keeps a run under the benchmark's 6 GB peak: DuckDB spills to disk beyond it.
     memory_limit: str = "4GB"
+    # Seconds a run waits for another run to let go of the warehouse (OASIS_WAREHOUSE_LOCK_WAIT);
+    # 0 fails at once, naming the other run's pid.
+    lock_wait_seconds: int = 0
+
+    @contextmanager
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator[WarehouseResource]:
+        # With the in-process executor of definitions.py, Dagster sets up the resources of
+        # every step of the run once, before the first step, and tears them down after the
+        # last (test_warehouse_lock.py checks it). The multiprocess executor would set them
+        # up per step, and two parallel steps would lock each other out.
+        progress = context.log.warning if context.log else None
+        with hold_warehouse_lock(Path(self.path), self.lock_wait_seconds, progress=progress):
+            yield self
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -42,6 +42,19 @@ class ForeignKey:
 
 
 @dataclass(frozen=True)
+class PeriodSource:
+    """Where a record's period (a calendar month, YYYY-MM) comes from.
+
+    Without `via`, `column` is a date or timestamp (its month) or a YYYY-MM text.
+    With `via`, `column` is a foreign key to that table, and the record takes the
+    period of the row it points to: an invoice line belongs to its invoice's month.
+    """
+
+    column: str
+    via: str | None = None
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     columns: tuple[Column, ...]
@@ -52,6 +65,9 @@ class Table:
     row_rules: tuple[tuple[str, str, str], ...] = field(default=())
     # Facts are delivered one file per month; dimensions in one file.
     date_column: str | None = None
+    # The month a record belongs to, for loading one period at a time; None for
+    # dimensions, which are always loaded whole.
+    period_source: PeriodSource | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -65,8 +81,11 @@ def _fk(column: str, table: str, table_column: str | None = None) -> ForeignKey:
     return ForeignKey((column,), table, (table_column or column,))
 
 
+# A calendar month, YYYY-MM, as a regular expression (DuckDB and Python alike).
+PERIOD_PATTERN = "[0-9]{4}-(0[1-9]|1[0-2])"
+
 _PERIOD_RULE = (
-    "regexp_full_match(period, '[0-9]{4}-(0[1-9]|1[0-2])')",
+    f"regexp_full_match(period, '{PERIOD_PATTERN}')",
     "period",
     "period must be written YYYY-MM",
 )
@@ -153,6 +172,7 @@ TABLES: dict[str, Table] = {
             key=("invoice_id",),
             foreign_keys=(_fk("customer_id", "customers"),),
             date_column="invoice_date",
+            period_source=PeriodSource("invoice_date"),
         ),
         Table(
             "invoice_lines",
@@ -171,6 +191,7 @@ TABLES: dict[str, Table] = {
             key=("invoice_id", "line_number"),
             foreign_keys=(_fk("invoice_id", "invoices"), _fk("sku", "products")),
             row_rules=(("quantity > 0", "quantity", "quantity must be above zero"),),
+            period_source=PeriodSource("invoice_id", via="invoices"),
         ),
         Table(
             "shipments",
@@ -185,6 +206,8 @@ TABLES: dict[str, Table] = {
             key=("shipment_id",),
             foreign_keys=(_fk("invoice_id", "invoices"),),
             date_column="ship_date",
+            # The P&L puts freight in the invoice's month, not the ship date's.
+            period_source=PeriodSource("invoice_id", via="invoices"),
         ),
         Table(
             "returns",
@@ -207,6 +230,7 @@ TABLES: dict[str, Table] = {
             ),
             row_rules=(("quantity > 0", "quantity", "quantity must be above zero"),),
             date_column="return_date",
+            period_source=PeriodSource("return_date"),
         ),
         Table(
             "payments",
@@ -220,6 +244,7 @@ TABLES: dict[str, Table] = {
             key=("payment_id",),
             foreign_keys=(_fk("invoice_id", "invoices"),),
             date_column="payment_date",
+            period_source=PeriodSource("payment_date"),
         ),
         Table(
             "service_contacts",
@@ -234,6 +259,7 @@ TABLES: dict[str, Table] = {
             key=("contact_id",),
             foreign_keys=(_fk("customer_id", "customers"),),
             date_column="contact_ts",
+            period_source=PeriodSource("contact_ts"),
         ),
         Table(
             "sales_activities",
@@ -248,6 +274,7 @@ TABLES: dict[str, Table] = {
             key=("activity_id",),
             foreign_keys=(_fk("customer_id", "customers"),),
             date_column="activity_date",
+            period_source=PeriodSource("activity_date"),
         ),
         Table(
             "cost_pools",
@@ -268,6 +295,7 @@ TABLES: dict[str, Table] = {
                     "variable_share must be between 0 and 1",
                 ),
             ),
+            period_source=PeriodSource("period"),
         ),
         Table(
             "policy_overrides",
@@ -282,6 +310,7 @@ TABLES: dict[str, Table] = {
             key=("override_id",),
             foreign_keys=(_fk("invoice_id", "invoices"),),
             date_column="override_date",
+            period_source=PeriodSource("override_date"),
         ),
         Table(
             "gl_summary",
@@ -292,6 +321,7 @@ TABLES: dict[str, Table] = {
             ),
             key=("period", "account"),
             row_rules=(_PERIOD_RULE,),
+            period_source=PeriodSource("period"),
         ),
     )
 }
@@ -311,3 +341,6 @@ LOAD_ORDER = (
     "sales_activities",
     "policy_overrides",
 )
+
+# The tables loaded one period at a time, in loading order.
+PERIOD_TABLES = tuple(name for name in LOAD_ORDER if TABLES[name].period_source is not None)

@@ -12,6 +12,14 @@ Dagster UI and dbt see the same places:
 | OASIS_EXPORTS       | $OASIS_HOME/exports              | feeds for other systems           |
 | OASIS_CURRENCY      | the most frequent invoice currency | the company currency            |
 | OASIS_DUCKDB_MEMORY_LIMIT | 4GB                        | DuckDB's memory limit (loads, dbt) |
+| OASIS_WAREHOUSE_LOCK_WAIT | 0                          | seconds a run waits for the warehouse |
+| OASIS_DAGSTER_INSTANCE | sqlite                          | Dagster's storage: sqlite or postgres |
+
+A run holds its warehouse for its whole length; another run of the same warehouse waits
+OASIS_WAREHOUSE_LOCK_WAIT seconds for it, then fails naming the holder (0: at once).
+OASIS_DAGSTER_INSTANCE picks the file `oasis` copies into $OASIS_HOME/dagster: dagster.yaml
+(SQLite there) or dagster.postgres.yaml (a shared PostgreSQL, OASIS_DAGSTER_PG_*).
+docs/dagster_instance.md says more.
 """
 
 from __future__ import annotations
@@ -21,6 +29,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# OASIS_DAGSTER_INSTANCE -> the instance file `oasis` copies into $OASIS_HOME/dagster.
+DAGSTER_INSTANCE_FILES = {"sqlite": "dagster.yaml", "postgres": "dagster.postgres.yaml"}
+# What dagster.postgres.yaml reads its connection from (OASIS_DAGSTER_PG_PASSWORD may be empty).
+DAGSTER_POSTGRES_VARIABLES = (
+    "OASIS_DAGSTER_PG_HOST",
+    "OASIS_DAGSTER_PG_PORT",
+    "OASIS_DAGSTER_PG_USER",
+    "OASIS_DAGSTER_PG_PASSWORD",
+    "OASIS_DAGSTER_PG_DB",
+)
+
+
+class SettingsError(ValueError):
+    """A setting has a value Oasis cannot use; the message names the variable."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +55,10 @@ class Settings:
     exports: Path
     company_currency: str | None
     duckdb_memory_limit: str
+    warehouse_lock_wait: int = 0
+    dagster_instance: str = "sqlite"
+    # The day of the month the month-close schedule runs the month just closed.
+    month_close_day: int = 3
 
     @property
     def uses_demo_source(self) -> bool:
@@ -40,6 +67,11 @@ class Settings:
     @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
+
+    @property
+    def dagster_instance_file(self) -> Path:
+        """The dagster.yaml of the chosen instance, in the checkout."""
+        return REPO_ROOT / DAGSTER_INSTANCE_FILES[self.dagster_instance]
 
     def as_environment(self) -> dict[str, str]:
         """The same settings as environment variables, for Dagster and dbt."""
@@ -52,6 +84,9 @@ class Settings:
             # Empty means "the most frequent invoice currency".
             "OASIS_CURRENCY": self.company_currency or "",
             "OASIS_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "OASIS_WAREHOUSE_LOCK_WAIT": str(self.warehouse_lock_wait),
+            "OASIS_DAGSTER_INSTANCE": self.dagster_instance,
+            "OASIS_MONTH_CLOSE_DAY": str(self.month_close_day),
         }
 
 
@@ -75,4 +110,33 @@ def resolve_settings(
         exports=pick(None, "OASIS_EXPORTS", home / "exports"),
         company_currency=environ.get("OASIS_CURRENCY") or None,
         duckdb_memory_limit=environ.get("OASIS_DUCKDB_MEMORY_LIMIT") or "4GB",
+        warehouse_lock_wait=_seconds(environ, "OASIS_WAREHOUSE_LOCK_WAIT"),
+        dagster_instance=_dagster_instance(environ),
+        month_close_day=_month_close_day(environ),
     )
+
+
+def _seconds(environ: Mapping[str, str], variable: str) -> int:
+    text = environ.get(variable) or "0"
+    if not text.strip().isdecimal():
+        raise SettingsError(f"{variable} is {text!r}; expected whole seconds, 0 or more")
+    return int(text)
+
+
+def _month_close_day(environ: Mapping[str, str]) -> int:
+    text = (environ.get("OASIS_MONTH_CLOSE_DAY") or "3").strip()
+    # Up to 28: every month has that day.
+    if not text.isdigit() or not 1 <= int(text) <= 28:
+        raise SettingsError(f"OASIS_MONTH_CLOSE_DAY is {text!r}; expected a day from 1 to 28")
+    return int(text)
+
+
+def _dagster_instance(environ: Mapping[str, str]) -> str:
+    kind = (environ.get("OASIS_DAGSTER_INSTANCE") or "sqlite").strip().lower()
+    if kind not in DAGSTER_INSTANCE_FILES:
+        raise SettingsError(
+            f"OASIS_DAGSTER_INSTANCE is {environ['OASIS_DAGSTER_INSTANCE']!r}; expected one of "
+            f"{', '.join(DAGSTER_INSTANCE_FILES)} (the Dagster instance's storage, "
+            "docs/dagster_instance.md)"
+        )
+    return kind

@@ -50,18 +50,24 @@ def demo_extract(tmp_path_factory: pytest.TempPathFactory) -> DemoSummary:
     return write_demo_erp(tmp_path_factory.mktemp("landing"), **DEMO)
 
 
-def run_oasis(demo: DemoSummary, home: Path) -> BuiltWarehouse:
-    """The real `oasis run` on a demo extract, with `home` as OASIS_HOME. The command
-    exports its settings for Dagster and dbt; the caller's environment is restored."""
+def run_oasis(
+    demo: DemoSummary, home: Path, *options: str, source: Path | None = None
+) -> BuiltWarehouse:
+    """The real `oasis run` on a demo extract (or another landing folder), with `home` as
+    OASIS_HOME and `options` such as `--period 2026-10`. The command exports its settings
+    for Dagster and dbt; the caller's environment is restored."""
     from orchestration.cli import main
 
     warehouse = home / "warehouse.duckdb"
+    landing = source or demo.out_dir
     saved_environment = dict(os.environ)
     os.environ["OASIS_HOME"] = str(home)
     try:
         output = io.StringIO()
         with contextlib.redirect_stdout(output):
-            exit_code = main(["run", "--source", str(demo.out_dir), "--warehouse", str(warehouse)])
+            exit_code = main(
+                ["run", "--source", str(landing), "--warehouse", str(warehouse), *options]
+            )
     finally:
         os.environ.clear()
         os.environ.update(saved_environment)

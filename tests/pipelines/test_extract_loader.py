@@ -244,6 +244,7 @@ def test_good_records_load_typed_in_contract_order_with_their_source(con, tmp_pa
     contract = TABLES["invoice_lines"]
     assert columns == [
         *((c.name, c.warehouse_type.upper().replace(" ", "")) for c in contract.columns),
+        ("_period", "VARCHAR"),
         ("_source_file", "VARCHAR"),
         ("_source_row", "BIGINT"),
     ]

@@ -1,10 +1,23 @@
 -- One row per customer and closed period: the customer's P&L rows added up, with
 -- its activity counts. The rolling windows of the customer marts add these up.
+-- Incremental: a build redoes the periods in which the P&L changed since its last
+-- build (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='period',
+    on_schema_change='fail',
+    pre_hook="{{ delete_period_range() }}",
+) }}
+
 with
 
 pnl as (
     select * from {{ ref('fct_invoice_line_pnl') }}
     where customer_id is not null
+    {%- if is_incremental() %}
+        and period in ({{ periods_built_since_last_build(ref('fct_invoice_line_pnl')) }})
+    {%- endif %}
 ),
 
 activity as (
@@ -35,7 +48,8 @@ customer_periods as (
 select
     customer_periods.*,
     coalesce(activity.service_contacts, 0) as service_contacts,
-    {{ period_index('customer_periods.period') }} as period_index
+    {{ period_index('customer_periods.period') }} as period_index,
+    {{ build_timestamp() }} as built_at
 from customer_periods
 left join activity
     on customer_periods.customer_id = activity.customer_id

@@ -1,13 +1,38 @@
 -- One row per invoice line of a closed period: its revenue, cost of goods,
 -- freight, carrying cost and bad debt, and its units of every line-level driver
--- (METHOD.md, "The invoice-line P&L").
+-- (METHOD.md, "The invoice-line P&L"). Incremental (macros/incremental.sql): a
+-- build rebuilds the invoices of its periods, and the older invoices whose carrying
+-- cost or bad debt changed since (a payment arrived, the as-of date moved on).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='invoice_id',
+    on_schema_change='fail',
+    pre_hook="{{ delete_period_range() }}",
+) }}
+
 with
+
+{% if is_incremental() -%}
+invoices_with_new_settlement as (
+    select distinct costed.invoice_id
+    from {{ this }} as costed
+    inner join {{ ref('int_invoices_settled') }} as settlement
+        on costed.invoice_id = settlement.invoice_id
+    where costed.days_to_pay <> settlement.days_to_pay
+        or costed.amount_written_off <> settlement.amount_written_off
+),
+{%- endif %}
 
 invoices as (
     select invoices.*
     from {{ ref('stg_erp__invoices') }} as invoices
     inner join {{ ref('int_periods_closed') }} as closed_periods
         on invoices.period = closed_periods.period
+    where {{ in_rebuilt_periods('invoices.period') }}
+    {%- if is_incremental() %}
+        or invoices.invoice_id in (select invoice_id from invoices_with_new_settlement)
+    {%- endif %}
 ),
 
 lines as (
@@ -99,5 +124,9 @@ select
     1 as units_invoice_lines,
     quantity as units_units,
     weight_kg as units_weight_kg,
-    net_revenue as units_revenue
+    net_revenue as units_revenue,
+    -- what the carrying cost and bad debt were built from, and when
+    days_to_pay,
+    amount_written_off,
+    {{ build_timestamp() }} as built_at
 from lines_with_shares

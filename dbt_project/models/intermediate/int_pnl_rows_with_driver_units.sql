@@ -3,13 +3,34 @@
 -- One row per customer document row of the P&L (invoice, return and unattached
 -- rows) with its direct components and its units of every cost driver. Pool
 -- shares are rate * units, so the audit trail can be derived from this table.
+-- Incremental: a build rebuilds the rows its parents rebuilt since its last build
+-- (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='row_id',
+    on_schema_change='fail',
+    pre_hook="{{ delete_period_range() }}",
+) }}
 {%- set drivers = cost_drivers() %}
 {%- set customer_drivers = ['service_minutes', 'service_contacts', 'sales_minutes'] %}
 
 with
 
 invoice_lines as (
-    select * from {{ ref('int_invoice_lines_costed') }}
+    select costed.*
+    from {{ ref('int_invoice_lines_costed') }} as costed
+    {%- if is_incremental() %}
+    where {{ built_since_last_build('costed') }}
+    {%- endif %}
+),
+
+returns as (
+    select costed.*
+    from {{ ref('int_returns_costed') }} as costed
+    {%- if is_incremental() %}
+    where {{ built_since_last_build('costed') }}
+    {%- endif %}
 ),
 
 activity as (
@@ -18,13 +39,18 @@ activity as (
 
 -- A customer's service and sales units go to its invoice rows of the period by
 -- net revenue share (equal shares when that revenue is 0).
+-- All the customer's lines of the period count, rebuilt or not.
 customer_period_revenue as (
     select
         customer_id,
         period,
         count(*) as line_count,
         sum(net_revenue) as net_revenue
-    from invoice_lines
+    from {{ ref('int_invoice_lines_costed') }}
+    {%- if is_incremental() %}
+    where period in (select distinct invoice_lines.period from invoice_lines)
+        or {{ in_rebuilt_periods('period') }}
+    {%- endif %}
     group by customer_id, period
 ),
 
@@ -98,7 +124,7 @@ return_rows as (
         {%- for driver in drivers %}
         {{ 'units_' ~ driver if driver in ['returns', 'return_units'] else '0 as units_' ~ driver }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from {{ ref('int_returns_costed') }}
+    from returns
 ),
 
 -- Service and sales work for a customer who bought nothing that period still costs:
@@ -136,10 +162,18 @@ unattached_rows as (
         on activity.customer_id = customer_period_revenue.customer_id
             and activity.period = customer_period_revenue.period
     where customer_period_revenue.customer_id is null
+        and {{ in_rebuilt_periods('activity.period') }}
+),
+
+document_rows as (
+    select * from invoice_rows
+    union all
+    select * from return_rows
+    union all
+    select * from unattached_rows
 )
 
-select * from invoice_rows
-union all
-select * from return_rows
-union all
-select * from unattached_rows
+select
+    document_rows.*,
+    {{ build_timestamp() }} as built_at
+from document_rows

@@ -1,6 +1,15 @@
 -- One row per return of a closed period, costed against the line it returns
 -- (METHOD.md, "For a return row"): the credit reverses revenue, restocked goods
--- reverse their cost, no freight, carrying cost or bad debt.
+-- reverse their cost, no freight, carrying cost or bad debt. Incremental: a build
+-- rebuilds the returns of its periods (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='return_id',
+    on_schema_change='fail',
+    pre_hook="{{ delete_period_range() }}",
+) }}
+
 with
 
 returns as (
@@ -8,6 +17,7 @@ returns as (
     from {{ ref('stg_erp__returns') }} as returns
     inner join {{ ref('int_periods_closed') }} as closed_periods
         on returns.period = closed_periods.period
+    where {{ in_rebuilt_periods('returns.period') }}
 ),
 
 original_lines as (
@@ -40,7 +50,8 @@ select
     end as cogs,
     -- driver units
     1 as units_returns,
-    returns.quantity as units_return_units
+    returns.quantity as units_return_units,
+    {{ build_timestamp() }} as built_at
 from returns
 inner join original_lines
     on returns.invoice_id = original_lines.invoice_id

@@ -6,6 +6,15 @@
 -- driver units (METHOD.md), so a customer's share of a pool in a period is the pool's
 -- rate times the customer's driver units summed over its rows: the P&L's 10 million
 -- rows are added up once per customer and period instead of once per pool.
+-- Incremental: a build redoes the periods in which the P&L rows changed since its
+-- last build (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='period',
+    on_schema_change='fail',
+    pre_hook="{{ delete_period_range() }}",
+) }}
 {%- set drivers = cost_drivers() %}
 {%- set components = ['order_handling', 'picking_and_shipping', 'returns', 'service', 'sales'] %}
 
@@ -13,6 +22,9 @@ with
 
 customer_rows as (
     select * from {{ ref('int_pnl_rows_with_driver_units') }}
+    {%- if is_incremental() %}
+    where period in ({{ periods_built_since_last_build(ref('int_pnl_rows_with_driver_units')) }})
+    {%- endif %}
 ),
 
 driver_units as (
@@ -73,7 +85,8 @@ select
     driver_units.units_{{ driver }} * coalesce(component_rates.rate_{{ component }}_{{ driver }}, 0)
     {{- ' +' if not loop.last }}
     {% endfor -%}
-    as {{ component }}_cost{{ ',' if not loop.last }}
+    as {{ component }}_cost,
     {%- endfor %}
+    {{ build_timestamp() }} as built_at
 from driver_units
 left join component_rates on driver_units.period = component_rates.period

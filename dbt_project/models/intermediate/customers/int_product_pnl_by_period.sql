@@ -1,11 +1,23 @@
 -- One row per product (sku) and closed period: the P&L rows of the SKU added up
 -- (invoice and return rows; unattached and pool rows carry no SKU). The rolling
--- windows of product_profitability add these up.
+-- windows of product_profitability add these up. Incremental: a build redoes the
+-- periods in which the P&L changed since its last build (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='period',
+    on_schema_change='fail',
+    pre_hook="{{ delete_period_range() }}",
+) }}
+
 with
 
 product_rows as (
     select * from {{ ref('fct_invoice_line_pnl') }}
     where sku is not null
+    {%- if is_incremental() %}
+        and period in ({{ periods_built_since_last_build(ref('fct_invoice_line_pnl')) }})
+    {%- endif %}
 )
 
 select
@@ -20,6 +32,7 @@ select
     sum(freight_revenue + expedite_revenue + restocking_fee_revenue) as other_revenue,
     sum(cogs) as cogs,
     sum(freight_cost + pool_cost_total + carrying_cost + bad_debt) as cost_to_serve,
-    sum(net_profit) as net_profit
+    sum(net_profit) as net_profit,
+    {{ build_timestamp() }} as built_at
 from product_rows
 group by sku, period

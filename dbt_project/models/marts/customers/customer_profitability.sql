@@ -3,14 +3,38 @@
 -- serve by component and its activity. Customers in scope are those with any P&L
 -- row in the window. Customer and period are added up first (int_*_by_period),
 -- then each period is added to the window_months as-of periods whose window holds it.
+-- Incremental: a build redoes only the as-of periods whose window holds a period
+-- that changed since its last build (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='as_of_period',
+    on_schema_change='fail',
+) }}
 
 with
+
+{% if is_incremental() -%}
+changed_periods as (
+    {{ periods_built_since_last_build(ref('int_customer_pnl_by_period')) }}
+    union
+    {{ periods_built_since_last_build(ref('int_customer_cost_to_serve_by_period')) }}
+),
+{%- endif %}
 
 as_of_periods as (
     select
         as_of_period,
         as_of_index
-    from {{ ref('int_as_of_periods') }}
+    from {{ ref('int_as_of_periods') }} as as_of_periods
+    {%- if is_incremental() %}
+    where exists (
+        select 1
+        from changed_periods
+        where {{ period_index('changed_periods.period') }}
+            between as_of_periods.as_of_index - {{ var('window_months') }} + 1 and as_of_periods.as_of_index
+    )
+    {%- endif %}
 ),
 
 customer_periods as (
@@ -112,5 +136,6 @@ select
     {{ as_float('sales_minutes') }} as sales_minutes,
     {{ money('gross_revenue') }} as gross_revenue,
     {{ money('discount') }} as discount,
-    {{ safe_ratio('discount', 'gross_revenue') }} as discount_share
+    {{ safe_ratio('discount', 'gross_revenue') }} as discount_share,
+    {{ build_timestamp() }} as built_at
 from windowed

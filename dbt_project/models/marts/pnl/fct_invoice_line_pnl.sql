@@ -2,6 +2,15 @@
 -- noqa: disable=LT02
 -- The invoice-line P&L: one row per document row (METHOD.md). Every cost of the
 -- period lands on some row, so these rows add up to the ledger and the pools.
+-- Incremental: a build rebuilds the document rows its parent rebuilt since its last
+-- build, and the pool rows of its periods (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='row_id',
+    on_schema_change='fail',
+    pre_hook="{{ delete_period_range() }}",
+) }}
 {%- set drivers = cost_drivers() %}
 {%- set money_components = [
     'gross_revenue', 'discount', 'net_revenue', 'freight_revenue', 'expedite_revenue',
@@ -41,6 +50,9 @@ document_rows as (
         rows.bad_debt
     from {{ ref('int_pnl_rows_with_driver_units') }} as rows
     left join {{ ref('int_driver_rates_by_period') }} as rates on rows.period = rates.period
+    {%- if is_incremental() %}
+    where {{ built_since_last_build('rows') }}
+    {%- endif %}
 ),
 
 -- Pools nobody consumed, and capacity nobody used, are rows of their own.
@@ -71,6 +83,7 @@ pool_rows as (
         0 as bad_debt
     from {{ ref('int_pool_rates_computed') }}
     where {{ amount_column }} <> 0
+        and {{ in_rebuilt_periods('period') }}
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),
@@ -126,5 +139,6 @@ select
     carrying_cost,
     bad_debt,
     net_revenue + freight_revenue + expedite_revenue + restocking_fee_revenue
-    - cogs - freight_cost - pool_cost_total - carrying_cost - bad_debt as net_profit
+    - cogs - freight_cost - pool_cost_total - carrying_cost - bad_debt as net_profit,
+    {{ build_timestamp() }} as built_at
 from in_money

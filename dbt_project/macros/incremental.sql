@@ -1,0 +1,71 @@
+{#- Incremental builds by period (monthly partitions).
+
+    `oasis run --period/--from/--to` and Dagster's period partitions pass the vars
+    period_from and period_to (YYYY-MM). The first model of each chain rebuilds the
+    documents of those periods (plus, for invoices, those whose payments changed);
+    every later model rebuilds what its parent wrote since the later model's own last
+    build (`built_at` watermark), so a run that failed half-way is caught up by the
+    next one. Without the vars an incremental build covers every period; a first
+    build, or `--full-refresh`, builds the table from scratch. -#}
+
+{% macro period_range() -%}
+    {%- set period_from = var('period_from', none) -%}
+    {%- set period_to = var('period_to', none) -%}
+    {%- if (period_from is none) != (period_to is none) -%}
+        {{ exceptions.raise_compiler_error("set both vars period_from and period_to, or neither") }}
+    {%- endif -%}
+    {%- for period in [period_from, period_to] if period is not none -%}
+        {%- if not modules.re.fullmatch('[0-9]{4}-(0[1-9]|1[0-2])', period | string) -%}
+            {{ exceptions.raise_compiler_error("period_from and period_to are YYYY-MM, got '" ~ period ~ "'") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(none if period_from is none else (period_from | string, period_to | string)) }}
+{%- endmacro %}
+
+{#- True for the rows of the requested periods (all rows when none are requested). -#}
+{% macro in_requested_periods(column) -%}
+    {%- set range = period_range() -%}
+    {%- if range is none -%}
+        1 = 1
+    {%- else -%}
+        {{ column }} between '{{ range[0] }}' and '{{ range[1] }}'
+    {%- endif -%}
+{%- endmacro %}
+
+{#- True for the rows an incremental model rebuilds: the requested periods on an
+    incremental build, every row on a first build or a full refresh. -#}
+{% macro in_rebuilt_periods(column) -%}
+    {%- if is_incremental() -%}
+        {{ in_requested_periods(column) }}
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of the incremental models: documents of the rebuilt periods may have
+    disappeared from the extracts, so their rows go before the new ones come in. -#}
+{% macro delete_period_range() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ in_requested_periods('period') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- When this invocation of dbt started: the same instant for every model of a run. -#}
+{% macro build_timestamp() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#- True for the rows of a parent written after this model's latest build. -#}
+{% macro built_since_last_build(parent_alias) -%}
+    {{ parent_alias }}.built_at > (
+        select coalesce(max(built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+        from {{ this }}
+    )
+{%- endmacro %}
+
+{#- The periods of which a parent rebuilt rows since this model's latest build. -#}
+{% macro periods_built_since_last_build(parent) -%}
+    select distinct rebuilt.period
+    from {{ parent }} as rebuilt
+    where {{ built_since_last_build('rebuilt') }}
+{%- endmacro %}

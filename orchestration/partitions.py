@@ -1,0 +1,39 @@
+"""Monthly partitions: one per period from the first period in the extracts to the
+latest closed one (a period with cost pools, METHOD.md). The landing sensor, the
+month-close schedule and `oasis run` add the periods they find; a run covers one
+period or a range of them (one dbt call per range), and a run over every period is a
+full rebuild."""
+
+from dataclasses import dataclass
+
+from dagster import AssetExecutionContext, DynamicPartitionsDefinition
+
+period_partitions = DynamicPartitionsDefinition(name="period")
+
+
+@dataclass(frozen=True)
+class PeriodScope:
+    """What a run covers: its periods, and whether that is every period there is."""
+
+    periods: tuple[str, ...]
+    is_every_period: bool
+    # Runs up to the latest closed period also load the facts waiting for pools after it.
+    reaches_latest_period: bool
+
+    @property
+    def first(self) -> str:
+        return self.periods[0]
+
+    @property
+    def last(self) -> str:
+        return self.periods[-1]
+
+
+def run_period_scope(context: AssetExecutionContext) -> PeriodScope:
+    every_period = context.instance.get_dynamic_partitions(period_partitions.name)
+    periods = tuple(sorted(context.partition_keys))
+    return PeriodScope(
+        periods=periods,
+        is_every_period=set(periods) >= set(every_period),
+        reaches_latest_period=periods[-1] >= max(every_period),
+    )

@@ -1,0 +1,79 @@
+"""What the landing folder holds, read without the warehouse: each extract file's
+fingerprint (path, size, modification time) and periods, the closed periods (those
+with cost pools, METHOD.md), and which periods changed since an earlier look. The
+landing sensor keeps `fingerprints()` as its cursor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.contract import LOAD_ORDER, PERIOD_TABLES
+from pipelines.extract_loader import (
+    EXTRACT_SUFFIXES,
+    IndexedFile,
+    periods_changed,
+    scan_landing_periods,
+)
+
+# Files of the tables without a period (customers, products): a change to them
+# reaches every period's marts through the latest closed period's run.
+_WHOLE_TABLES = tuple(name for name in LOAD_ORDER if name not in PERIOD_TABLES)
+
+# A cursor entry: path -> [table, size in bytes, modification time in ns, periods].
+Fingerprints = dict[str, list]
+
+
+@dataclass(frozen=True)
+class LandingScan:
+    files: dict[str, list[IndexedFile]]  # table -> its files, whole tables included
+
+    @property
+    def periods(self) -> set[str]:
+        return {
+            period for files in self.files.values() for file in files for period in file.periods
+        }
+
+    @property
+    def closed_periods(self) -> set[str]:
+        return {period for file in self.files.get("cost_pools", []) for period in file.periods}
+
+    def fingerprints(self) -> Fingerprints:
+        return {
+            file.path: [file.table, file.size_bytes, file.modified_ns, sorted(file.periods)]
+            for files in self.files.values()
+            for file in files
+        }
+
+    def periods_changed_since(self, earlier: Fingerprints) -> set[str]:
+        """Periods whose files are new, changed or gone since `earlier`; a change to a
+        customers or products file counts as a change of the latest closed period."""
+        before: dict[str, list[IndexedFile]] = {}
+        for path, (table, size_bytes, modified_ns, periods) in earlier.items():
+            before.setdefault(table, []).append(
+                IndexedFile(table, path, size_bytes, modified_ns, frozenset(periods))
+            )
+        changed = set().union(*periods_changed(before, self.files).values())
+        now = self.fingerprints()
+        whole_table_files = {
+            path for path, (table, *_) in (earlier | now).items() if table in _WHOLE_TABLES
+        }
+        if any(earlier.get(path) != now.get(path) for path in whole_table_files):
+            changed |= {max(self.closed_periods)} if self.closed_periods else set()
+        return changed
+
+
+def scan_landing(landing_dir: Path) -> LandingScan:
+    files = scan_landing_periods(landing_dir)
+    for table in _WHOLE_TABLES:
+        folder = Path(landing_dir) / table
+        if folder.is_dir():
+            files[table] = [
+                IndexedFile(
+                    table, str(path.absolute()), stat.st_size, stat.st_mtime_ns, frozenset()
+                )
+                for path in sorted(folder.iterdir())
+                if path.is_file() and path.suffix.lower() in EXTRACT_SUFFIXES
+                for stat in [path.stat()]
+            ]
+    return LandingScan(files)

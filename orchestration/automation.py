@@ -7,7 +7,6 @@ import json
 import os
 from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 
 from dagster import (
     DefaultScheduleStatus,
@@ -27,7 +26,7 @@ from dagster._core.storage.tags import (
 
 from orchestration.partitions import period_partitions
 from orchestration.resources import LandingFolderResource
-from pipelines.landing import LandingScan, scan_landing
+from pipelines.landing import LandingScan
 from pipelines.settings import resolve_settings
 
 JOB_NAME = "oasis_build"
@@ -85,7 +84,7 @@ def period_range_run_requests(periods: Iterable[str], partitions: list[str]) -> 
 def new_extracts_sensor(
     context: SensorEvaluationContext, landing: LandingFolderResource
 ) -> SensorResult | SkipReason:
-    scan = scan_landing(Path(landing.path))
+    scan = landing.scan()
     partitions = partition_periods(scan)
     if not partitions:
         return SkipReason(f"no closed period (no cost pools) in {landing.path} yet")
@@ -120,7 +119,7 @@ def month_close_schedule(
     tick = context.scheduled_execution_time or datetime.now()
     year, month = (tick.year - 1, 12) if tick.month == 1 else (tick.year, tick.month - 1)
     closing = f"{year:04d}-{month:02d}"
-    scan = scan_landing(Path(landing.path))
+    scan = landing.scan()
     if closing not in scan.closed_periods:
         return SkipReason(
             f"{closing} has no cost pools in {landing.path} yet: its facts wait "

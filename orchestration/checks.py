@@ -62,6 +62,7 @@ _AUDITED_MODELS = [
     # After the run report, so that the audit report lands in the same run folder.
     deps=[run_report, *_AUDITED_MODELS, *(erp_asset_key(name) for name in TABLES)],
     group_name="reports",
+    owners=["team:data-engineering"],
     kinds={"duckdb"},
     check_specs=[
         AssetCheckSpec(
@@ -112,6 +113,7 @@ def audited_warehouse(
 @asset(
     deps=[AUDITED_WAREHOUSE],
     group_name="publish",
+    owners=["team:data-engineering"],
     kinds={"duckdb"},
     description=(
         "<warehouse>.published.duckdb: the marts as tables, for BI tools and downstream "

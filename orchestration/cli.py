@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines.settings import (
     DAGSTER_POSTGRES_VARIABLES,
@@ -19,6 +20,9 @@ from pipelines.settings import (
     SettingsError,
     resolve_settings,
 )
+
+if TYPE_CHECKING:
+    from dagster._utils.error import SerializableErrorInfo
 
 # Nothing phones home: dbt, Dagster and GX usage statistics off for us and our children.
 QUIET_TOOLS = {
@@ -180,6 +184,31 @@ def _ensure_demo_source(source: Path) -> None:
     marker.write_text("demo extract complete\n")
 
 
+def _register_periods(settings: Settings) -> list[str]:
+    """Adds the landing folder's periods (first to latest closed) to the instance as
+    partitions, so that the UI shows them before the landing sensor first runs."""
+    from dagster import DagsterInstance
+
+    from orchestration.automation import partition_periods
+    from orchestration.partitions import period_partitions
+    from pipelines.landing import scan_landing
+
+    print(f"Reading the periods of {settings.source} ...", flush=True)
+    partitions = partition_periods(scan_landing(settings.source, settings.landing_index))
+    with DagsterInstance.get() as instance:
+        known = set(instance.get_dynamic_partitions(period_partitions.name))
+        instance.add_dynamic_partitions(
+            period_partitions.name, [period for period in partitions if period not in known]
+        )
+    return partitions
+
+
+def _root_cause(error: SerializableErrorInfo | None) -> str:
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.message.strip() if error else "see the run's events"
+
+
 def _period(text: str) -> str:
     if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a period: expected YYYY-MM")
@@ -197,12 +226,9 @@ def _run(arguments: argparse.Namespace) -> int:
         ASSET_PARTITION_RANGE_START_TAG,
     )
 
-    from orchestration.automation import partition_periods
     from orchestration.definitions import defs
-    from orchestration.partitions import period_partitions
-    from pipelines.landing import scan_landing
 
-    partitions = partition_periods(scan_landing(settings.source))
+    partitions = _register_periods(settings)
     if not partitions:
         raise SystemExit(f"oasis: no closed period (no cost pools) in {settings.source}")
     first, last = (
@@ -222,7 +248,6 @@ def _run(arguments: argparse.Namespace) -> int:
 
     job = defs.resolve_job_def("oasis_build")
     with DagsterInstance.get() as instance:
-        instance.add_dynamic_partitions(period_partitions.name, partitions)
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
@@ -231,7 +256,11 @@ def _run(arguments: argparse.Namespace) -> int:
         )
     if not result.success:
         failed = [event.step_key for event in result.get_step_failure_events()]
-        print(f"\noasis: the run failed in {', '.join(failed) or 'its set-up'}.", file=sys.stderr)
+        if failed:
+            print(f"\noasis: the run failed in {', '.join(failed)}.", file=sys.stderr)
+        else:  # before any step, e.g. another run holds the warehouse
+            error = result.get_run_failure_event().event_specific_data.error
+            print(f"\noasis: the run could not start: {_root_cause(error)}", file=sys.stderr)
         print(f"Open `oasis ui` and look at run {result.run_id} for details.", file=sys.stderr)
         return 1
 
@@ -278,7 +307,7 @@ def _check(arguments: argparse.Namespace) -> int:
 
 
 def _ui(arguments: argparse.Namespace) -> int:
-    _prepare(arguments)
+    _register_periods(_prepare(arguments))
     command = [
         sys.executable,
         "-m",

@@ -23,10 +23,11 @@ from pipelines.settings import resolve_settings
 # The job of `oasis run`, the schedule, the sensor and the UI's "Materialize": every
 # asset, for one period, a range of periods, or all of them. The tag lets the run queue
 # (dagster.yaml) start one run per warehouse at a time: DuckDB takes one writer.
+settings = resolve_settings(os.environ)
 oasis_build = define_asset_job(
     "oasis_build",
     selection=AssetSelection.all(),
-    tags={WAREHOUSE_RUN_TAG: str(resolve_settings(os.environ).warehouse)},
+    tags={WAREHOUSE_RUN_TAG: str(settings.warehouse)},
 )
 
 defs = Definitions(
@@ -50,7 +51,9 @@ defs = Definitions(
             lock_wait_seconds=EnvVar.int("OASIS_WAREHOUSE_LOCK_WAIT"),
         ),
         "landing": LandingFolderResource(
-            path=EnvVar("OASIS_SOURCE"), company_currency=EnvVar("OASIS_CURRENCY")
+            path=EnvVar("OASIS_SOURCE"),
+            company_currency=EnvVar("OASIS_CURRENCY"),
+            index_path=str(settings.landing_index),
         ),
         "reports": ReportsFolderResource(path=EnvVar("OASIS_REPORTS")),
         "exports": ExportsFolderResource(path=EnvVar("OASIS_EXPORTS")),

@@ -31,6 +31,7 @@ class ExportsFolderResource(ConfigurableResource):
     key=AssetKey("customer_policy_feed"),
     deps=[PUBLISHED_WAREHOUSE, POLICY_FLAGS],
     group_name="policies",
+    owners=["team:commercial-policy"],
     kinds={"parquet", "csv"},
     description=(
         "exports/customer_policy_flags.{parquet,csv,jsonl}: the latest as-of period of the "

@@ -14,6 +14,7 @@ from pipelines.reports import format_profit_map, read_run_summary, write_run_rep
         for name in ("profit_map", "whale_curve", "facts_awaiting_cost_pools")
     ],
     group_name="reports",
+    owners=["team:data-engineering"],
     description="reports/<time>-<run>/: the profit map, quarantined records and waiting facts.",
 )
 def run_report(

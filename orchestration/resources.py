@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 from dagster import ConfigurableResource, InitResourceContext
 
+from pipelines.landing import LandingScan, scan_landing
 from pipelines.warehouse_lock import hold_warehouse_lock
 
 # The run tag naming the warehouse a job writes (its path is the value). dagster.yaml limits
@@ -60,6 +61,11 @@ class LandingFolderResource(ConfigurableResource):
 
     path: str
     company_currency: str | None = None
+    # Where scans of the folder keep which periods each file holds (Settings.landing_index).
+    index_path: str | None = None
+
+    def scan(self) -> LandingScan:
+        return scan_landing(Path(self.path), Path(self.index_path) if self.index_path else None)
 
 
 class ReportsFolderResource(ConfigurableResource):

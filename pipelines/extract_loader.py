@@ -254,15 +254,22 @@ def quarantine_summary(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, i
 
 
 def scan_landing_periods(
-    landing_dir: Path, tables: Sequence[str] = PERIOD_TABLES
+    landing_dir: Path, tables: Sequence[str] = PERIOD_TABLES, *, index_file: Path | None = None
 ) -> dict[str, list[IndexedFile]]:
     """The files of each table with a period and the periods they hold, without a warehouse.
 
-    Reads the files in an in-memory DuckDB, so a sensor can call it while a load holds
-    the warehouse. Tables without a folder are left out.
+    Reads the files with a DuckDB of its own, so a sensor can call it while a load holds
+    the warehouse. `index_file`, a DuckDB file that is never the warehouse, keeps the
+    index between scans, so that only new and changed files are read again; while
+    another process holds it, the scan reads every file in memory instead. Tables
+    without a folder are left out.
     """
     landing = Path(landing_dir)
-    with duckdb.connect() as con:
+    try:
+        con = duckdb.connect(str(index_file) if index_file else ":memory:")
+    except duckdb.IOException:
+        con = duckdb.connect(":memory:")
+    with con:
         index = "_scanned_file_periods"
         return {
             name: _refresh_and_list(con, landing, TABLES[name], index)

@@ -63,8 +63,9 @@ class LandingScan:
         return changed
 
 
-def scan_landing(landing_dir: Path) -> LandingScan:
-    files = scan_landing_periods(landing_dir)
+def scan_landing(landing_dir: Path, index_file: Path | None = None) -> LandingScan:
+    """`index_file` keeps what earlier scans read (scan_landing_periods)."""
+    files = scan_landing_periods(landing_dir, index_file=index_file)
     for table in _WHOLE_TABLES:
         folder = Path(landing_dir) / table
         if folder.is_dir():

@@ -65,6 +65,11 @@ class Settings:
         return self.source == self.home / "demo"
 
     @property
+    def landing_index(self) -> Path:
+        """Which periods each landing file holds, kept between scans (never the warehouse)."""
+        return self.home / "landing_index.duckdb"
+
+    @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 

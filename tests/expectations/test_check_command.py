@@ -69,8 +69,10 @@ def test_warnings_alone_do_not_fail_the_check(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = tampered(
-        "insert into raw.quarantine select 'returns', 'bad.csv', range + 1, 'quantity', '0', "
-        "'quantity must be above zero', '{}', now() "
+        "insert into raw.quarantine by name select 'returns' as table_name, "
+        "'bad.csv' as source_file, range + 1 as source_row, 'quantity' as column_name, "
+        "'0' as bad_value, 'quantity must be above zero' as reason, '{}' as record_json, "
+        "now() as loaded_at "
         "from range((select count(*) // 40 from raw.returns))"
     )
 

@@ -138,8 +138,10 @@ def test_a_warning_does_not_block_publication(
     tampered: Callable[..., Path], tmp_path: Path, instance: DagsterInstance
 ) -> None:
     warehouse = tampered(
-        "insert into raw.quarantine select 'returns', 'bad.csv', range + 1, 'quantity', '0', "
-        "'quantity must be above zero', '{}', now() "
+        "insert into raw.quarantine by name select 'returns' as table_name, "
+        "'bad.csv' as source_file, range + 1 as source_row, 'quantity' as column_name, "
+        "'0' as bad_value, 'quantity must be above zero' as reason, '{}' as record_json, "
+        "now() as loaded_at "
         "from range((select count(*) // 40 from raw.returns))"
     )
 

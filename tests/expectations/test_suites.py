@@ -399,8 +399,10 @@ def test_a_duplicate_key_is_an_error(built_warehouse: BuiltWarehouse, tampered: 
 
 def _quarantine(records: int) -> str:
     return (
-        "insert into raw.quarantine select 'returns', 'returns-bad.csv', range + 1, 'quantity', "
-        "'0', 'quantity must be above zero', '{}', now() "
+        "insert into raw.quarantine by name select 'returns' as table_name, "
+        "'returns-bad.csv' as source_file, range + 1 as source_row, 'quantity' as column_name, "
+        "'0' as bad_value, 'quantity must be above zero' as reason, '{}' as record_json, "
+        "now() as loaded_at "
         f"from range({records})"
     )
 

@@ -8,10 +8,6 @@ relative 1e-9, since an incremental build adds the same numbers in another order
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -19,6 +15,7 @@ import pandas as pd
 import pytest
 
 from orchestration.automation import partition_periods
+from pipelines.demo_deliveries import correct_month, deliver, land_before
 from pipelines.demo_erp import DemoSummary, write_demo_erp
 from pipelines.landing import scan_landing
 from tests.conftest import BuiltWarehouse, run_oasis
@@ -32,36 +29,6 @@ def small_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoSummary:
     return write_demo_erp(tmp_path_factory.mktemp("demo"), customers=50, months=5, seed=11)
 
 
-def _month_of(file: Path) -> str:
-    found = re.search(r"[0-9]{4}-[0-9]{2}", file.name)
-    return found.group() if found else ""
-
-
-def _land_before(demo: DemoSummary, landing: Path, month: str) -> None:
-    """The demo's landing folder as it was before `month` closed: no file of that month
-    or later, but the shipments of earlier invoices that shipped that month (its
-    shipments file lands early with just those)."""
-    for file in demo.out_dir.rglob("*.parquet"):
-        destination = landing / file.relative_to(demo.out_dir)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        if _month_of(file) < month:
-            shutil.copy2(file, destination)
-    shipments = pd.read_parquet(demo.out_dir / "shipments" / f"shipments-{month}.parquet")
-    invoices = pd.read_parquet(demo.out_dir / "invoices" / f"invoices-{month}.parquet")
-    shipments[~shipments["invoice_id"].isin(invoices["invoice_id"])].to_parquet(
-        landing / "shipments" / f"shipments-{month}.parquet", index=False
-    )
-
-
-def _deliver(demo: DemoSummary, landing: Path, month: str) -> None:
-    """The files of `month` and later (the month now open) land."""
-    for file in demo.out_dir.rglob("*.parquet"):
-        if _month_of(file) >= month:
-            destination = landing / file.relative_to(demo.out_dir)
-            shutil.copy2(file, destination)
-            os.utime(destination)  # a delivery is newer than what landed before
-
-
 def _run_changed_periods(
     demo: DemoSummary, home: Path, landing: Path, before: dict
 ) -> tuple[list[str], BuiltWarehouse]:
@@ -69,34 +36,6 @@ def _run_changed_periods(
     scan = scan_landing(landing)
     periods = sorted(scan.periods_changed_since(before) & set(partition_periods(scan)))
     return periods, run_oasis(demo, home, "--from", periods[0], "--to", periods[-1], source=landing)
-
-
-def _correct_old_month(landing: Path, period: str) -> None:
-    """What an ERP re-delivers after fixing a month: quantities of three lines up by one
-    and one line dropped (rewritten in place), a payment gone, the pools restated."""
-    lines_file = landing / "invoice_lines" / f"invoice_lines-{period}.parquet"
-    lines = pd.read_parquet(lines_file)
-    returned = pd.read_parquet(landing / "returns")[["invoice_id", "line_number"]]
-    multi_line = lines.groupby("invoice_id")["line_number"].transform("count") > 1
-    never_returned = ~lines.set_index(["invoice_id", "line_number"]).index.isin(
-        returned.set_index(["invoice_id", "line_number"]).index
-    )
-    dropped = lines[multi_line & never_returned].index[-1]
-    lines.loc[lines.index[:3], "quantity"] += 1
-    lines.drop(index=dropped).to_parquet(lines_file, index=False)
-
-    payments_file = landing / "payments" / f"payments-{period}.parquet"
-    payments = pd.read_parquet(payments_file)
-    payments.iloc[1:].to_parquet(payments_file, index=False)
-
-    pools_file = landing / "cost_pools" / f"cost_pools-{period}.parquet"
-    pools = pd.read_parquet(pools_file)
-    pools.loc[pools.index[0], "amount"] = (pools["amount"].iloc[0] * Decimal("1.1")).quantize(
-        Decimal("0.01")
-    )
-    pools.to_parquet(pools_file, index=False)
-    for file in (lines_file, payments_file, pools_file):
-        os.utime(file)
 
 
 def _tables(connection: duckdb.DuckDBPyConnection) -> list[str]:
@@ -144,12 +83,12 @@ def test_a_new_month_then_a_corrected_old_month_equal_full_rebuilds(
     *history, new_month = small_demo.closed_periods
     old_month = history[1]
     landing = tmp_path / "landing"
-    _land_before(small_demo, landing, new_month)
+    land_before(small_demo, landing, new_month)
     incremental_home = tmp_path / "incremental"
     run_oasis(small_demo, incremental_home, source=landing)
 
     before = scan_landing(landing).fingerprints()
-    _deliver(small_demo, landing, new_month)
+    deliver(small_demo, landing, new_month)
     periods, after_new_month = _run_changed_periods(small_demo, incremental_home, landing, before)
     assert new_month in periods and len(periods) < len(small_demo.closed_periods)
     with duckdb.connect(str(after_new_month.path), read_only=True) as connection:
@@ -175,7 +114,7 @@ def test_a_new_month_then_a_corrected_old_month_equal_full_rebuilds(
     )
 
     before = scan_landing(landing).fingerprints()
-    _correct_old_month(landing, old_month)
+    correct_month(landing, old_month)
     periods, after_correction = _run_changed_periods(small_demo, incremental_home, landing, before)
     assert periods == [old_month]
     assert_same_warehouse(

@@ -26,7 +26,8 @@ as_of_periods as (
     select
         as_of_period,
         as_of_index
-    from {{ ref('int_as_of_periods') }} as as_of_periods
+    -- The alias serves the incremental filter below, absent from a full build.
+    from {{ ref('int_as_of_periods') }} as as_of_periods -- noqa: AL05
     {%- if is_incremental() %}
     where exists (
         select 1

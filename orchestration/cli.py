@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipelines.contract import PERIOD_PATTERN
 from pipelines.settings import (
     DAGSTER_POSTGRES_VARIABLES,
     REPO_ROOT,
@@ -57,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run",
-        help="materialize every asset: load extracts, build and test the marts, write reports",
+        help="materialize every asset (load extracts, build and test the marts, audit, publish) "
+        "for every period, one (--period) or a range (--from/--to)",
     )
     run.add_argument(
         "--source",
@@ -210,7 +212,7 @@ def _root_cause(error: SerializableErrorInfo | None) -> str:
 
 
 def _period(text: str) -> str:
-    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", text):
+    if not re.fullmatch(PERIOD_PATTERN, text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a period: expected YYYY-MM")
     return text
 

@@ -2,13 +2,7 @@
 -- its activity counts. The rolling windows of the customer marts add these up.
 -- Incremental: a build redoes the periods in which the P&L changed since its last
 -- build (macros/incremental.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='period',
-    on_schema_change='fail',
-    pre_hook="{{ delete_period_range() }}",
-) }}
+{{ config(materialized='incremental', unique_key='period') }}
 
 with
 

@@ -3,13 +3,7 @@
 -- (METHOD.md, "The invoice-line P&L"). Incremental (macros/incremental.sql): a
 -- build rebuilds the invoices of its periods, and the older invoices whose carrying
 -- cost or bad debt changed since (a payment arrived, the as-of date moved on).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='invoice_id',
-    on_schema_change='fail',
-    pre_hook="{{ delete_period_range() }}",
-) }}
+{{ config(materialized='incremental', unique_key='invoice_id') }}
 
 with
 

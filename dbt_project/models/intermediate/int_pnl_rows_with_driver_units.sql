@@ -5,13 +5,7 @@
 -- shares are rate * units, so the audit trail can be derived from this table.
 -- Incremental: a build rebuilds the rows its parents rebuilt since its last build
 -- (macros/incremental.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='row_id',
-    on_schema_change='fail',
-    pre_hook="{{ delete_period_range() }}",
-) }}
+{{ config(materialized='incremental', unique_key='row_id') }}
 {%- set drivers = cost_drivers() %}
 {%- set customer_drivers = ['service_minutes', 'service_contacts', 'sales_minutes'] %}
 

@@ -2,13 +2,7 @@
 -- (METHOD.md, "For a return row"): the credit reverses revenue, restocked goods
 -- reverse their cost, no freight, carrying cost or bad debt. Incremental: a build
 -- rebuilds the returns of its periods (macros/incremental.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='return_id',
-    on_schema_change='fail',
-    pre_hook="{{ delete_period_range() }}",
-) }}
+{{ config(materialized='incremental', unique_key='return_id') }}
 
 with
 

@@ -1,6 +1,8 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_invoice_line_pnl'}}}) }}
 -- Per closed period, the P&L's invoice-row net revenue, COGS and freight cost are
 -- within gl_tolerance (relative) of gl_summary; a missing ledger account fails too.
+-- A monthly run checks the periods it rebuilt (older rows changed only their carrying
+-- cost and bad debt); the audit after every run checks every period.
 with
 
 pnl as (
@@ -11,6 +13,7 @@ pnl as (
         sum(freight_cost) as freight_cost
     from {{ ref('fct_invoice_line_pnl') }}
     where row_kind = 'invoice'
+        and {{ in_requested_periods('period') }}
     group by period
 ),
 

@@ -8,13 +8,7 @@
 -- rows are added up once per customer and period instead of once per pool.
 -- Incremental: a build redoes the periods in which the P&L rows changed since its
 -- last build (macros/incremental.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='period',
-    on_schema_change='fail',
-    pre_hook="{{ delete_period_range() }}",
-) }}
+{{ config(materialized='incremental', unique_key='period') }}
 {%- set drivers = cost_drivers() %}
 {%- set components = ['order_handling', 'picking_and_shipping', 'returns', 'service', 'sales'] %}
 

@@ -5,12 +5,7 @@
 -- then each period is added to the window_months as-of periods whose window holds it.
 -- Incremental: a build redoes only the as-of periods whose window holds a period
 -- that changed since its last build (macros/incremental.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of_period',
-    on_schema_change='fail',
-) }}
+{{ config(materialized='incremental', unique_key='as_of_period') }}
 
 with
 

@@ -4,13 +4,7 @@
 -- period lands on some row, so these rows add up to the ledger and the pools.
 -- Incremental: a build rebuilds the document rows its parent rebuilt since its last
 -- build, and the pool rows of its periods (macros/incremental.sql).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='row_id',
-    on_schema_change='fail',
-    pre_hook="{{ delete_period_range() }}",
-) }}
+{{ config(materialized='incremental', unique_key='row_id') }}
 {%- set drivers = cost_drivers() %}
 {%- set money_components = [
     'gross_revenue', 'discount', 'net_revenue', 'freight_revenue', 'expedite_revenue',

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dagster import AssetKey, AssetSpec
+import pytest
+from dagster import AssetKey, AssetSpec, Definitions
 
-from orchestration.definitions import defs
 from orchestration.partitions import period_partitions
 from orchestration.resources import WAREHOUSE_RUN_TAG
 
 
-def _specs() -> dict[AssetKey, AssetSpec]:
+@pytest.fixture(scope="module")
+def defs() -> Definitions:
+    # Imported once the session has prepared manifest.json: @dbt_assets reads it.
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def _specs(defs: Definitions) -> dict[AssetKey, AssetSpec]:
     return {spec.key: spec for spec in defs.resolve_all_asset_specs()}
 
 
-def test_every_asset_has_a_group_an_owner_and_a_description() -> None:
-    specs = _specs()
+def test_every_asset_has_a_group_an_owner_and_a_description(defs: Definitions) -> None:
+    specs = _specs(defs)
     assert {spec.group_name for spec in specs.values()} == {
         "ingest",
         "pnl",
@@ -29,22 +37,24 @@ def test_every_asset_has_a_group_an_owner_and_a_description() -> None:
     assert [key for key, spec in specs.items() if not spec.description] == []
 
 
-def test_facts_and_models_are_partitioned_by_period_and_dimensions_are_not() -> None:
-    specs = _specs()
+def test_facts_and_models_are_partitioned_by_period_and_dimensions_are_not(
+    defs: Definitions,
+) -> None:
+    specs = _specs(defs)
     assert specs[AssetKey(["erp", "invoice_lines"])].partitions_def == period_partitions
     assert specs[AssetKey(["marts", "fct_invoice_line_pnl"])].partitions_def == period_partitions
     assert specs[AssetKey(["erp", "customers"])].partitions_def is None
     assert specs[AssetKey("published_warehouse")].partitions_def is None
 
 
-def test_every_mart_says_how_old_it_may_get() -> None:
-    marts = {key: spec for key, spec in _specs().items() if key.path[0] == "marts"}
+def test_every_mart_says_how_old_it_may_get(defs: Definitions) -> None:
+    marts = {key: spec for key, spec in _specs(defs).items() if key.path[0] == "marts"}
     assert len(marts) > 10
     for key, spec in marts.items():
         assert spec.freshness_policy is not None, key
         assert spec.freshness_policy.fail_window.to_timedelta() == timedelta(days=35), key
 
 
-def test_the_job_carries_the_warehouse_for_the_run_queue() -> None:
+def test_the_job_carries_the_warehouse_for_the_run_queue(defs: Definitions) -> None:
     job = defs.resolve_job_def("oasis_build")
     assert job.tags[WAREHOUSE_RUN_TAG].endswith(".duckdb")

@@ -9,10 +9,13 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import psycopg2
 
 USER = "oasis"
 
@@ -76,3 +79,19 @@ def postgres_server(folder: Path) -> Iterator[PostgresServer]:
         yield PostgresServer("127.0.0.1", port, USER)
     finally:
         run(_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+
+
+@contextmanager
+def postgres_database(database: str) -> Iterator[PostgresServer]:
+    """A throwaway server holding one empty database. Its folder is not pytest's
+    tmp_path: the server runs as `postgres`, which cannot enter that."""
+    folder = Path(tempfile.mkdtemp(prefix=f"oasis-postgres-{database}-"))
+    try:
+        with postgres_server(folder) as server:
+            admin = psycopg2.connect(server.dsn())
+            admin.autocommit = True  # create database refuses to run inside a transaction
+            admin.cursor().execute(f"create database {database}")
+            admin.close()
+            yield server
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -4,8 +4,6 @@ P&L and segments must equal DuckDB's."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +16,7 @@ from dbt.cli.main import dbtRunner
 from pipelines.contract import TABLES
 from pipelines.settings import REPO_ROOT
 from tests.conftest import BuiltWarehouse
-from tests.postgres_server import PostgresServer, postgres_server
+from tests.postgres_server import PostgresServer, postgres_database
 
 POSTGRES_TYPES = {
     "text": "text",
@@ -87,19 +85,10 @@ def _dbt_build_on_postgres(server: PostgresServer, target_path: Path) -> list[st
 def postgres_warehouse(
     built_warehouse: BuiltWarehouse, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PostgresWarehouse]:
-    # Not pytest's tmp_path: the server runs as `postgres`, which cannot enter it.
-    folder = Path(tempfile.mkdtemp(prefix="oasis-postgres-"))
-    try:
-        with postgres_server(folder) as server:
-            admin = psycopg2.connect(server.dsn())
-            admin.autocommit = True  # create database refuses to run inside a transaction
-            admin.cursor().execute("create database oasis")
-            admin.close()
-            _copy_raw_tables(built_warehouse.path, server, tmp_path_factory.mktemp("csv"))
-            failures = _dbt_build_on_postgres(server, tmp_path_factory.mktemp("dbt_target"))
-            yield PostgresWarehouse(server, failures)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with postgres_database("oasis") as server:
+        _copy_raw_tables(built_warehouse.path, server, tmp_path_factory.mktemp("csv"))
+        failures = _dbt_build_on_postgres(server, tmp_path_factory.mktemp("dbt_target"))
+        yield PostgresWarehouse(server, failures)
 
 
 def test_every_model_and_data_test_passes_on_postgres(

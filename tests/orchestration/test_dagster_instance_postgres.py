@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from orchestration.ingest import erp_extract_assets
 from orchestration.resources import WAREHOUSE_RUN_TAG, LandingFolderResource, WarehouseResource
 from pipelines.demo_erp import write_demo_erp
 from pipelines.settings import REPO_ROOT, SettingsError, resolve_settings
-from tests.postgres_server import PostgresServer, postgres_server
+from tests.postgres_server import PostgresServer, postgres_database
 
 CUSTOMERS = AssetKey(["erp", "customers"])
 ONE_RUN_PER_WAREHOUSE = {
@@ -110,17 +109,8 @@ def test_oasis_names_the_missing_postgres_variables(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def dagster_database() -> Iterator[PostgresServer]:
     """A PostgreSQL 15 server with an empty `dagster` database."""
-    # Not pytest's tmp_path: the server runs as `postgres`, which cannot enter it.
-    folder = Path(tempfile.mkdtemp(prefix="oasis-dagster-postgres-"))
-    try:
-        with postgres_server(folder) as server:
-            admin = psycopg2.connect(server.dsn())
-            admin.autocommit = True  # create database refuses to run inside a transaction
-            admin.cursor().execute("create database dagster")
-            admin.close()
-            yield server
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with postgres_database("dagster") as server:
+        yield server
 
 
 def test_a_materialization_is_stored_in_postgres(

@@ -43,8 +43,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoSummary:
 @pytest.fixture
 def instance(tmp_path: Path):
     # A local instance, not an ephemeral one: a schedule's context needs a reference to it.
-    with DagsterInstance.local_temp(str(tmp_path)) as local:
-        yield local
+    # Not entered with `with`: that would make it the process's current definitions-state
+    # storage, which later tests would find disposed.
+    local = DagsterInstance.local_temp(str(tmp_path))
+    yield local
+    local.dispose()
 
 
 def _requested_ranges(requests: list[RunRequest]) -> list[tuple[str, str]]:

@@ -29,6 +29,7 @@ from orchestration.resources import LandingFolderResource
 from pipelines.landing import LandingScan
 from pipelines.settings import resolve_settings
 
+# The job every run starts (orchestration/definitions.py): all assets, for a range of periods.
 JOB_NAME = "oasis_build"
 
 

@@ -228,6 +228,7 @@ def _run(arguments: argparse.Namespace) -> int:
         ASSET_PARTITION_RANGE_START_TAG,
     )
 
+    from orchestration.automation import JOB_NAME
     from orchestration.definitions import defs
 
     partitions = _register_periods(settings)
@@ -248,7 +249,7 @@ def _run(arguments: argparse.Namespace) -> int:
         raise SystemExit(f"oasis: --from {first} comes after --to {last}")
     print(f"Running periods {first} to {last} of {partitions[0]} to {partitions[-1]} ...")
 
-    job = defs.resolve_job_def("oasis_build")
+    job = defs.resolve_job_def(JOB_NAME)
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,

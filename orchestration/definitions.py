@@ -5,7 +5,7 @@ import os
 
 from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
 
-from orchestration.automation import month_close_schedule, new_extracts_sensor
+from orchestration.automation import JOB_NAME, month_close_schedule, new_extracts_sensor
 from orchestration.checks import audited_warehouse, published_warehouse
 from orchestration.dbt import oasis_dbt_models
 from orchestration.dbt_project import dbt_cli_resource
@@ -25,7 +25,7 @@ from pipelines.settings import resolve_settings
 # (dagster.yaml) start one run per warehouse at a time: DuckDB takes one writer.
 settings = resolve_settings(os.environ)
 oasis_build = define_asset_job(
-    "oasis_build",
+    JOB_NAME,
     selection=AssetSelection.all(),
     tags={WAREHOUSE_RUN_TAG: str(settings.warehouse)},
 )

@@ -95,7 +95,7 @@ def _waiting_periods(
 ) -> list[str]:
     """The periods after the latest closed one: their facts wait for cost pools, and
     the run of the latest closed period loads them so that the run report counts them."""
-    held = landing_periods(connection, landing).get(table.name, set())
+    held = landing_periods(connection, landing, [table.name]).get(table.name, set())
     return sorted(period for period in held if period > latest_closed)
 
 

@@ -302,13 +302,15 @@ def periods_changed(
     return changed
 
 
-def landing_periods(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> dict[str, set[str]]:
+def landing_periods(
+    con: duckdb.DuckDBPyConnection, landing_dir: Path, tables: Sequence[str] = PERIOD_TABLES
+) -> dict[str, set[str]]:
     """Per table with a period, the periods its files hold; updates the warehouse index."""
     landing = Path(landing_dir)
     ensure_quarantine_table(con)
     return {
         name: {period for file in files for period in file.periods}
-        for name in PERIOD_TABLES
+        for name in _period_tables(tables)
         if (landing / name).is_dir()
         for files in [_refresh_and_list(con, landing, TABLES[name], FILE_INDEX)]
     }

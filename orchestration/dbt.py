@@ -9,11 +9,11 @@ from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetSpec, BackfillPolicy, FreshnessPolicy
+from dagster import AssetExecutionContext, AssetSpec, FreshnessPolicy
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.dbt_project import oasis_dbt_project
-from orchestration.partitions import period_partitions, run_period_scope
+from orchestration.partitions import one_run_per_range, period_partitions, run_period_scope
 from orchestration.resources import WarehouseResource
 
 
@@ -46,8 +46,7 @@ class OasisDbtTranslator(DagsterDbtTranslator):
     project=oasis_dbt_project,
     dagster_dbt_translator=OasisDbtTranslator(),
     partitions_def=period_partitions,
-    # A backfill of a range is one run and one dbt call.
-    backfill_policy=BackfillPolicy.single_run(),
+    backfill_policy=one_run_per_range,
 )
 def oasis_dbt_models(
     context: AssetExecutionContext,

@@ -11,12 +11,11 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
-    BackfillPolicy,
     MaterializeResult,
     asset,
 )
 
-from orchestration.partitions import period_partitions, run_period_scope
+from orchestration.partitions import one_run_per_range, period_partitions, run_period_scope
 from orchestration.resources import LandingFolderResource, WarehouseResource
 from pipelines.contract import LOAD_ORDER, PERIOD_TABLES, TABLES, Table
 from pipelines.extract_loader import landing_periods, load_table
@@ -38,8 +37,7 @@ def _erp_extract_asset(table: Table) -> AssetsDefinition:
         kinds={"duckdb"},
         owners=["team:data-engineering"],
         partitions_def=period_partitions if has_period else None,
-        # A backfill of a range is one run that loads the range in one go.
-        backfill_policy=BackfillPolicy.single_run() if has_period else None,
+        backfill_policy=one_run_per_range if has_period else None,
         description=(
             f"raw.{table.name}: the `{table.name}` extracts of the landing folder, typed as "
             "CONTRACT.md says; bad records go to raw.quarantine with file, row, column and reason."

@@ -4,11 +4,17 @@ month-close schedule and `oasis run` add the periods they find; a run covers one
 period or a range of them (one dbt call per range), and a run over every period is a
 full rebuild."""
 
+import warnings
 from dataclasses import dataclass
 
-from dagster import AssetExecutionContext, DynamicPartitionsDefinition
+from dagster import AssetExecutionContext, BackfillPolicy, BetaWarning, DynamicPartitionsDefinition
 
 period_partitions = DynamicPartitionsDefinition(name="period")
+
+# A backfill of a range is one run that loads and builds the range in one go. Dagster
+# calls the policy beta and would warn once per partitioned asset at every start.
+warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=BetaWarning)
+one_run_per_range = BackfillPolicy.single_run()
 
 
 @dataclass(frozen=True)

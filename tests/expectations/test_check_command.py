@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.cli import QUIET_TOOLS, main
+from orchestration.cli import TOOL_ENVIRONMENT, main
 from tests.conftest import BuiltWarehouse
 
 
@@ -17,7 +17,7 @@ def reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = tmp_path / "reports"
     monkeypatch.setenv("OASIS_REPORTS", str(folder))
     # `oasis check` exports these; let monkeypatch put the old values back.
-    for name in QUIET_TOOLS:
+    for name in TOOL_ENVIRONMENT:
         monkeypatch.setenv(name, os.environ.get(name, ""))
     yield folder
 

@@ -34,12 +34,14 @@ def _instance_settings(file_name: str) -> dict:
 
 
 def test_the_shipped_instance_keeps_sqlite_storage_with_retries_and_one_run_per_warehouse(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     shutil.copyfile(REPO_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
     with DagsterInstance.from_config(str(tmp_path)) as instance:
         assert type(instance.run_storage).__name__ == "SqliteRunStorage"
-        assert type(instance.event_log_storage).__name__ == "SqliteEventLogStorage"
+        assert type(instance.event_log_storage).__name__ == "BatchedSqliteEventLogStorage"
+        assert instance.event_log_storage._base_dir == str(tmp_path / "history" / "runs")
         assert type(instance.schedule_storage).__name__ == "SqliteScheduleStorage"
         assert instance.run_retries_enabled
         assert instance.run_retries_max_retries == 1
@@ -57,6 +59,7 @@ def test_the_postgres_instance_differs_from_the_default_only_in_its_storage() ->
         _instance_settings("dagster.postgres.yaml"),
     )
     assert "storage" not in sqlite
+    assert sqlite.pop("event_log_storage")["class"] == "BatchedSqliteEventLogStorage"
     assert set(postgres.pop("storage")) == {"postgres"}
     assert postgres == sqlite
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
-from dbt.cli.main import dbtRunner
+from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from pipelines.settings import REPO_ROOT
 from tests.conftest import BuiltWarehouse
@@ -26,7 +27,13 @@ def fixture_warehouse(
 
 
 def _dbt(*arguments: str, target_path: Path) -> list:
-    result = dbtRunner().invoke(
+    result = _invoke(*arguments, target_path=target_path)
+    assert result.success, result.exception
+    return list(result.result)
+
+
+def _invoke(*arguments: str, target_path: Path) -> dbtRunnerResult:
+    return dbtRunner().invoke(
         [
             *arguments,
             "--project-dir",
@@ -37,8 +44,6 @@ def _dbt(*arguments: str, target_path: Path) -> list:
             str(target_path),
         ]
     )
-    assert result.success, result.exception
-    return list(result.result)
 
 
 def test_every_dbt_unit_test_passes(fixture_warehouse: Path, tmp_path: Path) -> None:
@@ -56,3 +61,28 @@ def test_dbt_build_passes_every_data_test_on_the_fixture_warehouse(
         statuses[result.node.resource_type].add(str(result.status))
     assert statuses["model"] == {"success"}
     assert statuses["test"] == {"pass"}
+
+
+def test_a_pnl_row_twice_or_missing_fails_the_every_document_once_test(
+    fixture_warehouse: Path, tmp_path: Path
+) -> None:
+    with duckdb.connect(str(fixture_warehouse)) as connection:
+        connection.execute(
+            """
+            insert into marts.fct_invoice_line_pnl
+            select * from marts.fct_invoice_line_pnl where row_kind = 'invoice' limit 1
+            """
+        )
+        connection.execute(
+            """
+            delete from marts.fct_invoice_line_pnl where row_id = (
+                select min(row_id) from marts.fct_invoice_line_pnl where row_kind = 'return'
+            )
+            """
+        )
+    result = _invoke(
+        "test", "--select", "assert_every_document_in_pnl_once", target_path=tmp_path / "target"
+    )
+    [outcome] = result.result
+    assert str(outcome.status) == "fail"
+    assert outcome.failures == 2  # the invoice line twice, the return not at all

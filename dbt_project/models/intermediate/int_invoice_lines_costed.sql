@@ -18,11 +18,30 @@ invoices_with_new_settlement as (
 ),
 {%- endif %}
 
+shipments_by_invoice as (
+    select
+        invoice_id,
+        count(*) as shipment_count,
+        sum(freight_cost) as freight_cost
+    from {{ ref('stg_erp__shipments') }}
+    group by invoice_id
+),
+
+-- Invoice-level facts are joined at invoice grain, before the lines: DuckDB's join
+-- planner underestimates the joined lines and would otherwise hash all of them.
 invoices as (
-    select invoices.*
+    select
+        invoices.*,
+        coalesce(shipments_by_invoice.shipment_count, 0) as shipment_count,
+        coalesce(shipments_by_invoice.freight_cost, 0) as invoice_freight_cost,
+        settlement.days_to_pay,
+        settlement.amount_written_off
     from {{ ref('stg_erp__invoices') }} as invoices
     inner join {{ ref('int_periods_closed') }} as closed_periods
         on invoices.period = closed_periods.period
+    inner join {{ ref('int_invoices_settled') }} as settlement
+        on invoices.invoice_id = settlement.invoice_id
+    left join shipments_by_invoice on invoices.invoice_id = shipments_by_invoice.invoice_id
     where {{ in_rebuilt_periods('invoices.period') }}
     {%- if is_incremental() %}
         or invoices.invoice_id in (select invoice_id from invoices_with_new_settlement)
@@ -40,6 +59,10 @@ lines as (
         invoices.ship_method,
         invoices.freight_charged,
         invoices.expedite_charged,
+        invoices.shipment_count,
+        invoices.invoice_freight_cost,
+        invoices.days_to_pay,
+        invoices.amount_written_off,
         lines.quantity,
         lines.unit_list_price,
         lines.unit_price,
@@ -61,15 +84,6 @@ invoice_totals as (
     group by invoice_id
 ),
 
-shipments_by_invoice as (
-    select
-        invoice_id,
-        count(*) as shipment_count,
-        sum(freight_cost) as freight_cost
-    from {{ ref('stg_erp__shipments') }}
-    group by invoice_id
-),
-
 -- Weight and revenue shares fall back to equal shares when the invoice's total is 0.
 lines_with_shares as (
     select
@@ -78,16 +92,9 @@ lines_with_shares as (
         {{ safe_ratio('lines.weight_kg', 'invoice_totals.weight_kg', '1.0 / invoice_totals.line_count') }}
             as weight_share,
         {{ safe_ratio('lines.net_revenue', 'invoice_totals.net_revenue', '1.0 / invoice_totals.line_count') }}
-            as revenue_share,
-        coalesce(shipments_by_invoice.shipment_count, 0) as shipment_count,
-        coalesce(shipments_by_invoice.freight_cost, 0) as invoice_freight_cost,
-        settlement.days_to_pay,
-        settlement.amount_written_off
+            as revenue_share
     from lines
     inner join invoice_totals on lines.invoice_id = invoice_totals.invoice_id
-    inner join {{ ref('int_invoices_settled') }} as settlement
-        on lines.invoice_id = settlement.invoice_id
-    left join shipments_by_invoice on lines.invoice_id = shipments_by_invoice.invoice_id
 )
 
 select

@@ -202,10 +202,13 @@ def _register_periods(settings: Settings) -> list[str]:
 
     from orchestration.automation import partition_periods
     from orchestration.partitions import period_partitions
+    from pipelines.contract import OWN_PERIOD_TABLES
     from pipelines.landing import scan_landing
 
     print(f"Reading the periods of {settings.source} ...", flush=True)
-    partitions = partition_periods(scan_landing(settings.source, settings.landing_index))
+    # Invoice lines and shipments would add no period, only most of a first scan's time.
+    scan = scan_landing(settings.source, settings.landing_index, tables=OWN_PERIOD_TABLES)
+    partitions = partition_periods(scan)
     with DagsterInstance.get() as instance:
         known = set(instance.get_dynamic_partitions(period_partitions.name))
         instance.add_dynamic_partitions(

@@ -344,3 +344,6 @@ LOAD_ORDER = (
 
 # The tables loaded one period at a time, in loading order.
 PERIOD_TABLES = tuple(name for name in LOAD_ORDER if TABLES[name].period_source is not None)
+# Those whose records name their period themselves. The others (invoice lines,
+# shipments) take their invoice's, so their periods are among the invoices'.
+OWN_PERIOD_TABLES = tuple(name for name in PERIOD_TABLES if TABLES[name].period_source.via is None)

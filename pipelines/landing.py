@@ -5,6 +5,7 @@ landing sensor keeps `fingerprints()` as its cursor."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,9 +64,13 @@ class LandingScan:
         return changed
 
 
-def scan_landing(landing_dir: Path, index_file: Path | None = None) -> LandingScan:
-    """`index_file` keeps what earlier scans read (scan_landing_periods)."""
-    files = scan_landing_periods(landing_dir, index_file=index_file)
+def scan_landing(
+    landing_dir: Path, index_file: Path | None = None, *, tables: Sequence[str] = PERIOD_TABLES
+) -> LandingScan:
+    """`index_file` keeps what earlier scans read (scan_landing_periods). `tables`, the
+    tables with a period to read (all by default), may be OWN_PERIOD_TABLES when only the
+    periods matter, not which files hold them: it is the same set of periods."""
+    files = scan_landing_periods(landing_dir, tables, index_file=index_file)
     for table in _WHOLE_TABLES:
         folder = Path(landing_dir) / table
         if folder.is_dir():

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.contract import LOAD_ORDER, PERIOD_TABLES, TABLES
+from pipelines.contract import LOAD_ORDER, OWN_PERIOD_TABLES, PERIOD_TABLES, TABLES
 from pipelines.demo_erp import write_demo_erp
 from pipelines.extract_loader import (
     changed_periods,
@@ -23,6 +23,7 @@ from pipelines.extract_loader import (
     periods_changed,
     scan_landing_periods,
 )
+from pipelines.landing import scan_landing
 from tests.pipelines.test_extract_loader import set_mtime, write_extract
 
 DEMO_TIME = 1_700_000_000  # every demo file; planted files are newer
@@ -346,6 +347,16 @@ def test_the_landing_periods_agree_with_and_without_a_warehouse(con, landing):
     assert without["invoice_lines"] == set(PERIODS)
     extra = next(f for f in scanned["invoice_lines"] if f.path.endswith("extra.csv"))
     assert extra.periods == {"2026-07", "2026-08", "2026-09"}  # July and August: a moved invoice
+
+
+def test_the_tables_with_their_own_period_name_every_period_there_is(landing):
+    """`oasis run` reads only these to find the partitions: lines and shipments, orphans
+    and lines of a moved invoice included, add no period."""
+    every_table = scan_landing(landing)
+    own_period_tables = scan_landing(landing, tables=OWN_PERIOD_TABLES)
+    assert set(own_period_tables.files) == set(every_table.files) - {"invoice_lines", "shipments"}
+    assert own_period_tables.periods == every_table.periods == set(PERIODS)
+    assert own_period_tables.closed_periods == every_table.closed_periods
 
 
 def test_changed_files_name_the_periods_they_touch(con, landing, full):

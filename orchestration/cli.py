@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -138,9 +139,11 @@ def _demo(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _prepare(arguments: argparse.Namespace) -> Settings:
+def _prepare(arguments: argparse.Namespace) -> tuple[Settings, list[str]]:
     """Resolves settings, exports them for Dagster and dbt, seeds the Dagster instance,
-    creates the demo extract when it is the source and missing, parses dbt."""
+    creates the demo extract when it is the source and missing, parses dbt and registers
+    the landing folder's periods (at once: both mostly wait on other processes or DuckDB).
+    Returns the settings and the periods."""
     try:
         settings = resolve_settings(
             os.environ, source=arguments.source, warehouse=arguments.warehouse
@@ -159,8 +162,11 @@ def _prepare(arguments: argparse.Namespace) -> Settings:
     from orchestration.dbt_project import prepare_dbt_manifest
 
     print("Parsing the dbt project ...", flush=True)
-    prepare_dbt_manifest()
-    return settings
+    with ThreadPoolExecutor(max_workers=1) as background:
+        parsing = background.submit(prepare_dbt_manifest)
+        partitions = _register_periods(settings)
+        parsing.result()
+    return settings, partitions
 
 
 def _seed_dagster_instance(settings: Settings, environ: Mapping[str, str]) -> None:
@@ -232,7 +238,7 @@ def _period(text: str) -> str:
 def _run(arguments: argparse.Namespace) -> int:
     if (arguments.period_from is None) != (arguments.period_to is None):
         raise SystemExit("oasis run: --from and --to go together")
-    settings = _prepare(arguments)
+    settings, partitions = _prepare(arguments)
 
     from dagster import DagsterInstance
     from dagster._core.storage.tags import (
@@ -243,7 +249,6 @@ def _run(arguments: argparse.Namespace) -> int:
     from orchestration.automation import JOB_NAME
     from orchestration.definitions import defs
 
-    partitions = _register_periods(settings)
     if not partitions:
         raise SystemExit(f"oasis: no closed period (no cost pools) in {settings.source}")
     first, last = (
@@ -322,7 +327,7 @@ def _check(arguments: argparse.Namespace) -> int:
 
 
 def _ui(arguments: argparse.Namespace) -> int:
-    _register_periods(_prepare(arguments))
+    _prepare(arguments)
     command = [
         sys.executable,
         "-m",

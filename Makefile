@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: install system-packages run test pytest lint ui bench clean
+.PHONY: install system-packages run test pytest lint ui bench clean spec-docs
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,3 +46,16 @@ bench: install
 
 clean:
 	rm -rf .oasis dbt_project/target dbt_project/logs
+
+# The specification lives in ../shared/ beside the checkout; docs/method.md,
+# docs/contract.md and docs/marts.md are its copies inside the project, so that a clone
+# stands on its own. Run after ../shared/ changes (tests/test_docs.py checks the copies
+# are whole and that no link leaves the project).
+SHARED ?= ../shared
+spec-docs:
+	for name in METHOD CONTRACT MARTS; do \
+		lower=$$(echo $$name | tr A-Z a-z); \
+		{ printf '<!-- Copied from the specification, %s.md: `make spec-docs` refreshes it. -->\n\n' $$name; \
+		  sed -e 's/METHOD\.md/method.md/g; s/CONTRACT\.md/contract.md/g; s/MARTS\.md/marts.md/g' $(SHARED)/$$name.md; \
+		} > docs/$$lower.md; \
+	done

@@ -327,7 +327,7 @@ def _check(arguments: argparse.Namespace) -> int:
 
 
 def _ui(arguments: argparse.Namespace) -> int:
-    _prepare(arguments)
+    settings, _ = _prepare(arguments)
     command = [
         sys.executable,
         "-m",
@@ -335,10 +335,14 @@ def _ui(arguments: argparse.Namespace) -> int:
         "dev",
         "--module-name",
         "orchestration.definitions",
+        "--working-directory",
+        str(REPO_ROOT),
         "--port",
         str(arguments.port),
     ]
-    return subprocess.call(command, cwd=REPO_ROOT)
+    # Started in the instance folder: from the checkout, `dagster dev` warns that the
+    # checkout's dagster.yaml (the template `oasis` copies there) will not be used.
+    return subprocess.call(command, cwd=settings.dagster_home)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetSpec, FreshnessPolicy
+from dagster import AssetCheckSpec, AssetExecutionContext, AssetSpec, FreshnessPolicy
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.dbt_project import oasis_dbt_project
@@ -17,9 +17,64 @@ from orchestration.partitions import one_run_per_range, period_partitions, run_p
 from orchestration.resources import WarehouseResource
 
 
+def describe_dbt_test(test: Mapping[str, Any]) -> str | None:
+    """The sentence the UI shows for a dbt data test: its own `description` when the YAML
+    gives one; for a singular test, the first paragraph of its leading comment (where each
+    of ours says what it proves); for a generic test, what it asserts, from its arguments."""
+    if test.get("description"):
+        return test["description"]
+    metadata = test.get("test_metadata")
+    if metadata is None:
+        return _leading_comment(test.get("raw_code", ""))
+    arguments = metadata.get("kwargs", {})
+    column = f"`{arguments.get('column_name')}`"
+    sentences = {
+        "not_null": lambda: f"{column} is never null.",
+        "unique": lambda: f"{column} is unique.",
+        "accepted_values": lambda: (
+            f"{column} is one of: " + ", ".join(str(value) for value in arguments["values"]) + "."
+        ),
+        "unique_combination_of_columns": lambda: (
+            "One row per "
+            + ", ".join(f"`{name}`" for name in arguments["combination_of_columns"])
+            + "."
+        ),
+        "expression_is_true": lambda: (
+            "Every row satisfies: " + " ".join(arguments["expression"].split())
+        ),
+    }
+    sentence = sentences.get(metadata["name"])
+    return sentence() if sentence else None
+
+
+def _leading_comment(sql: str) -> str | None:
+    """The comment lines before the first SQL line, past a leading `{{ config(...) }}`."""
+    paragraph = []
+    for line in sql.splitlines():
+        if line.startswith("--"):
+            paragraph.append(line.removeprefix("--").strip())
+        elif paragraph or not (line.startswith("{{") or not line.strip()):
+            break
+    return " ".join(paragraph) or None
+
+
 class OasisDbtTranslator(DagsterDbtTranslator):
     """Adds what dbt's own config cannot say to Dagster: how old a model may get
-    (`meta.oasis.max_age_days` in dbt_project.yml) before the UI shows it as stale."""
+    (`meta.oasis.max_age_days` in dbt_project.yml) before the UI shows it as stale, and
+    what each data test checks (dagster-dbt reads only `meta.description`, which none of
+    the 114 tests sets: the UI said "No description provided")."""
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=describe_dbt_test(manifest["nodes"][unique_id]))
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -58,3 +59,40 @@ def test_every_mart_says_how_old_it_may_get(defs: Definitions) -> None:
 def test_the_job_carries_the_warehouse_for_the_run_queue(defs: Definitions) -> None:
     job = defs.resolve_job_def("oasis_build")
     assert job.tags[WAREHOUSE_RUN_TAG].endswith(".duckdb")
+
+
+def test_every_dbt_data_test_is_an_asset_check_with_a_sentence(defs: Definitions) -> None:
+    # A dbt test that is no asset check runs by dbt's indirect selection and reaches the
+    # UI only as an observation, with a warning in every run's log.
+    from orchestration.dbt import oasis_dbt_models
+    from orchestration.dbt_project import oasis_dbt_project
+
+    manifest = json.loads(oasis_dbt_project.manifest_path.read_text())
+    data_tests = {
+        node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "test"
+    }
+    checks = {spec.name: spec for spec in oasis_dbt_models.check_specs}
+    assert sorted(data_tests - set(checks)) == []
+    assert [name for name, spec in checks.items() if not spec.description] == []
+    pools = checks["assert_pools_conserved_to_the_cent"].description
+    assert pools.startswith("Every pool of every closed period leaves on some row")
+
+
+def test_a_generic_test_is_described_by_what_it_asserts() -> None:
+    from orchestration.dbt import describe_dbt_test
+
+    def generic(name: str, **arguments) -> dict:
+        return {"test_metadata": {"name": name, "kwargs": arguments}}
+
+    assert describe_dbt_test(generic("not_null", column_name="sku")) == "`sku` is never null."
+    assert (
+        describe_dbt_test(generic("accepted_values", column_name="quartile", values=[1, 2]))
+        == "`quartile` is one of: 1, 2."
+    )
+    assert (
+        describe_dbt_test(
+            generic("unique_combination_of_columns", combination_of_columns=["a", "b"])
+        )
+        == "One row per `a`, `b`."
+    )
+    assert describe_dbt_test({"description": "Own words.", **generic("unique")}) == "Own words."

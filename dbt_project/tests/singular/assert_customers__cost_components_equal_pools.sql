@@ -1,10 +1,11 @@
 {{ config(meta={'dagster': {'ref': {'name': 'customer_profitability'}}}) }}
--- Loops over the components confuse the layout linter's indentation rule here.
--- noqa: disable=LT02
 -- For every as-of period and cost-to-serve component, the customers' component costs
 -- add up to what the pools of that component allocated to documents in the window
 -- (their amounts less unallocated and unused capacity), to the cent. A pool whose
 -- driver has no component shows up as 'unmapped' and fails.
+
+-- Loops over the components confuse the layout linter's indentation rule here.
+-- noqa: disable=LT02
 {%- set components = ['order_handling', 'picking_and_shipping', 'returns', 'service', 'sales'] %}
 
 with

@@ -1,8 +1,9 @@
 {{ config(meta={'dagster': {'ref': {'name': 'customer_profitability'}}}) }}
--- Loops over the components confuse the layout linter's indentation rule here.
--- noqa: disable=LT02
 -- For every as-of period, the customers' rollup adds up to the P&L's customer rows in
 -- its window, component by component, to the cent.
+
+-- Loops over the components confuse the layout linter's indentation rule here.
+-- noqa: disable=LT02
 {%- set components = [
     'revenue', 'other_revenue', 'cogs', 'freight_cost', 'pool_cost_total',
     'pool_cost_variable', 'carrying_cost', 'bad_debt', 'net_profit'] %}

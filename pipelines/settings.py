@@ -8,12 +8,17 @@ Dagster UI and dbt see the same places:
 | OASIS_HOME          | .oasis (in the checkout)         | local state, git-ignored          |
 | OASIS_SOURCE        | $OASIS_HOME/demo                 | the landing folder (CONTRACT.md)  |
 | OASIS_WAREHOUSE     | $OASIS_HOME/warehouse.duckdb     | the DuckDB warehouse              |
-| OASIS_REPORTS       | $OASIS_HOME/reports              | run and audit reports for people  |
-| OASIS_EXPORTS       | $OASIS_HOME/exports              | feeds for other systems           |
+| OASIS_REPORTS       | reports/ beside the warehouse    | run and audit reports for people  |
+| OASIS_EXPORTS       | exports/ beside the warehouse    | feeds for other systems           |
 | OASIS_CURRENCY      | the most frequent invoice currency | the company currency            |
 | OASIS_DUCKDB_MEMORY_LIMIT | 4GB                        | DuckDB's memory limit (loads, dbt) |
 | OASIS_WAREHOUSE_LOCK_WAIT | 0                          | seconds a run waits for the warehouse |
 | OASIS_DAGSTER_INSTANCE | sqlite                          | Dagster's storage: sqlite or postgres |
+
+State belongs to its warehouse: the reports, the exports, the landing index and the Dagster
+instance (its run history) live in the warehouse's folder unless set explicitly, so a
+second warehouse (`--warehouse ./wh/w.duckdb`) never compares its feed with the first's.
+The default warehouse is in $OASIS_HOME, so its state is there too.
 
 A run holds its warehouse for its whole length; another run of the same warehouse waits
 OASIS_WAREHOUSE_LOCK_WAIT seconds for it, then fails naming the holder (0: at once).
@@ -65,13 +70,18 @@ class Settings:
         return self.source == self.home / "demo"
 
     @property
+    def state_folder(self) -> Path:
+        """Where this warehouse's own state lives: the folder of the warehouse file."""
+        return self.warehouse.parent
+
+    @property
     def landing_index(self) -> Path:
         """Which periods each landing file holds, kept between scans (never the warehouse)."""
-        return self.home / "landing_index.duckdb"
+        return self.state_folder / "landing_index.duckdb"
 
     @property
     def dagster_home(self) -> Path:
-        return self.home / "dagster"
+        return self.state_folder / "dagster"
 
     @property
     def dagster_instance_file(self) -> Path:
@@ -107,12 +117,13 @@ def resolve_settings(
         chosen = flag or (Path(environ[variable]) if environ.get(variable) else default)
         return chosen.resolve()
 
+    warehouse = pick(warehouse, "OASIS_WAREHOUSE", home / "warehouse.duckdb")
     return Settings(
         home=home,
         source=pick(source, "OASIS_SOURCE", home / "demo"),
-        warehouse=pick(warehouse, "OASIS_WAREHOUSE", home / "warehouse.duckdb"),
-        reports=pick(None, "OASIS_REPORTS", home / "reports"),
-        exports=pick(None, "OASIS_EXPORTS", home / "exports"),
+        warehouse=warehouse,
+        reports=pick(None, "OASIS_REPORTS", warehouse.parent / "reports"),
+        exports=pick(None, "OASIS_EXPORTS", warehouse.parent / "exports"),
         company_currency=environ.get("OASIS_CURRENCY") or None,
         duckdb_memory_limit=environ.get("OASIS_DUCKDB_MEMORY_LIMIT") or "4GB",
         warehouse_lock_wait=_seconds(environ, "OASIS_WAREHOUSE_LOCK_WAIT"),

@@ -51,14 +51,19 @@ def demo_extract(tmp_path_factory: pytest.TempPathFactory) -> DemoSummary:
 
 
 def run_oasis(
-    demo: DemoSummary, home: Path, *options: str, source: Path | None = None
+    demo: DemoSummary,
+    home: Path,
+    *options: str,
+    source: Path | None = None,
+    warehouse: Path | None = None,
 ) -> BuiltWarehouse:
     """The real `oasis run` on a demo extract (or another landing folder), with `home` as
-    OASIS_HOME and `options` such as `--period 2026-10`. The command exports its settings
-    for Dagster and dbt; the caller's environment is restored."""
+    OASIS_HOME, the warehouse in it unless given, and `options` such as `--period 2026-10`.
+    The command exports its settings for Dagster and dbt; the caller's environment is
+    restored."""
     from orchestration.cli import main
 
-    warehouse = home / "warehouse.duckdb"
+    warehouse = warehouse or home / "warehouse.duckdb"
     landing = source or demo.out_dir
     saved_environment = dict(os.environ)
     os.environ["OASIS_HOME"] = str(home)

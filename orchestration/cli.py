@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipelines.contract import PERIOD_PATTERN
+from pipelines.contract import PERIOD_PATTERN, TABLES
 from pipelines.settings import (
     DAGSTER_POSTGRES_VARIABLES,
     REPO_ROOT,
@@ -235,9 +235,65 @@ def _period(text: str) -> str:
     return text
 
 
-def _run(arguments: argparse.Namespace) -> int:
+def _refuse_early(arguments: argparse.Namespace) -> None:
+    """What `oasis run` can refuse before Dagster and dbt start (some 20 s of start-up):
+    the flags, the landing folder, folders it cannot write and a warehouse in use."""
     if (arguments.period_from is None) != (arguments.period_to is None):
         raise SystemExit("oasis run: --from and --to go together")
+    if arguments.period_from and arguments.period_from > arguments.period_to:
+        raise SystemExit(
+            f"oasis run: --from {arguments.period_from} comes after --to {arguments.period_to}"
+        )
+    try:
+        settings = resolve_settings(
+            os.environ, source=arguments.source, warehouse=arguments.warehouse
+        )
+    except SettingsError as error:
+        raise SystemExit(f"oasis: {error}") from None
+    from pipelines.extract_loader import EXTRACT_SUFFIXES
+
+    if not settings.uses_demo_source:
+        if not settings.source.is_dir():
+            raise SystemExit(f"oasis: the landing folder {settings.source} does not exist")
+        if not any(
+            path.suffix.lower() in EXTRACT_SUFFIXES
+            for table in TABLES
+            for path in (settings.source / table).glob("*")
+        ):
+            raise SystemExit(
+                f"oasis: the landing folder {settings.source} holds no extract: expected "
+                f"<table>/*.csv or *.parquet for the tables {', '.join(TABLES)} (docs/contract.md)"
+            )
+    for folder in (settings.warehouse.parent, settings.reports, settings.exports):
+        _require_writable(folder)
+    if settings.warehouse.exists() and not os.access(settings.warehouse, os.W_OK):
+        raise SystemExit(f"oasis: the warehouse {settings.warehouse} is read-only")
+    from pipelines.warehouse_lock import WarehouseBusyError, hold_warehouse_lock
+
+    # A glance at the run lock (the run takes it again for its whole length): a warehouse
+    # in use is refused now, not after start-up.
+    try:
+        with hold_warehouse_lock(
+            settings.warehouse,
+            settings.warehouse_lock_wait,
+            progress=lambda message: print(message, flush=True),
+        ):
+            pass
+    except WarehouseBusyError as error:
+        raise SystemExit(f"oasis: {error}") from None
+
+
+def _require_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SystemExit(f"oasis: cannot create {folder}: {error.strerror}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SystemExit(f"oasis: cannot write to {folder} (read-only folder)")
+
+
+def _run(arguments: argparse.Namespace) -> int:
+    _refuse_early(arguments)
     settings, partitions = _prepare(arguments)
 
     from dagster import DagsterInstance
@@ -262,8 +318,6 @@ def _run(arguments: argparse.Namespace) -> int:
                 f"oasis: {period} is not a closed period of {settings.source}; "
                 f"the closed periods are {partitions[0]} to {partitions[-1]}"
             )
-    if first > last:
-        raise SystemExit(f"oasis: --from {first} comes after --to {last}")
     print(f"Running periods {first} to {last} of {partitions[0]} to {partitions[-1]} ...")
 
     job = defs.resolve_job_def(JOB_NAME)

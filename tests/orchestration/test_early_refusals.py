@@ -1,0 +1,66 @@
+"""`oasis run` refuses what it can check before Dagster and dbt start (some 20 s of start-up):
+the refusal is the last line, and neither dbt nor the Dagster instance was touched."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines.demo_erp import write_demo_erp
+from pipelines.warehouse_lock import hold_warehouse_lock
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_demo_erp(tmp_path_factory.mktemp("erp"), customers=50, months=2).out_dir
+
+
+def _oasis_run(home: Path, *arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run", *arguments],
+        env={**os.environ, "OASIS_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _assert_refused_before_start(result: subprocess.CompletedProcess, home: Path, words: str):
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert words in last_line
+    assert "Traceback" not in result.stderr
+    assert "Parsing the dbt project" not in result.stdout
+    assert not (home / "dagster").exists()
+
+
+def test_a_range_backwards_is_refused_before_start(tmp_path: Path, landing: Path) -> None:
+    result = _oasis_run(tmp_path, "--source", str(landing), "--from", "2026-06", "--to", "2026-01")
+    _assert_refused_before_start(result, tmp_path, "--from 2026-06 comes after --to 2026-01")
+
+
+def test_an_empty_landing_folder_is_refused_before_start(tmp_path: Path) -> None:
+    empty = tmp_path / "landing"
+    (empty / "invoices").mkdir(parents=True)
+    result = _oasis_run(tmp_path, "--source", str(empty))
+    _assert_refused_before_start(result, tmp_path, f"the landing folder {empty} holds no extract")
+
+
+def test_a_warehouse_in_use_is_refused_before_start(tmp_path: Path, landing: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    with hold_warehouse_lock(warehouse):
+        result = _oasis_run(tmp_path, "--source", str(landing))
+    _assert_refused_before_start(result, tmp_path, f"the warehouse {warehouse} is in use")
+    assert f"pid {os.getpid()}" in result.stderr
+
+
+def test_a_folder_it_cannot_create_is_refused_before_start(tmp_path: Path, landing: Path) -> None:
+    # A file where the exports folder should be: unwritable even for root, unlike chmod.
+    blocked = tmp_path / "exports"
+    blocked.write_text("not a folder")
+    result = _oasis_run(tmp_path, "--source", str(landing))
+    _assert_refused_before_start(result, tmp_path, f"cannot create {blocked}")

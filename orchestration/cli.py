@@ -26,6 +26,8 @@ from pipelines.settings import (
 if TYPE_CHECKING:
     from dagster._utils.error import SerializableErrorInfo
 
+    from pipelines.landing import LandingScan
+
 # The environment of `oasis` and of the Dagster and dbt processes it starts.
 TOOL_ENVIRONMENT = {
     # Nothing phones home: dbt, Dagster and GX usage statistics off.
@@ -46,7 +48,10 @@ TOOL_ENVIRONMENT = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
-    arguments = parser.parse_args(argv)
+    arguments, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # argparse would answer a misspelt flag (`--peroid`) with the top level's usage.
+        arguments.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     return arguments.command(arguments)
 
 
@@ -63,8 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--customers", type=int, default=800, help="number of customers (800)")
     demo.add_argument("--months", type=int, default=24, help="closed months of history (24)")
     demo.add_argument("--seed", type=int, default=7, help="random seed; same seed, same data (7)")
-    demo.add_argument("--format", choices=("parquet", "csv"), default="parquet")
-    demo.set_defaults(command=_demo)
+    demo.add_argument(
+        "--format", choices=("parquet", "csv"), default="parquet", help="file format (parquet)"
+    )
+    demo.set_defaults(command=_demo, parser=demo)
 
     run = commands.add_parser(
         "run",
@@ -95,15 +102,21 @@ def _parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM",
         help="first month of a range (a backfill: one run, one dbt call); needs --to",
     )
-    run.add_argument("--to", dest="period_to", type=_period, metavar="YYYY-MM")
-    run.set_defaults(command=_run)
+    run.add_argument(
+        "--to",
+        dest="period_to",
+        type=_period,
+        metavar="YYYY-MM",
+        help="last month of a range, inclusive; needs --from",
+    )
+    run.set_defaults(command=_run, parser=run)
 
     explain = commands.add_parser(
         "explain", help="show how one P&L row's net profit was built, component by component"
     )
     explain.add_argument("row_id", help="a row_id of marts.fct_invoice_line_pnl")
     explain.add_argument("--warehouse", type=Path, help="as for `oasis run`")
-    explain.set_defaults(command=_explain)
+    explain.set_defaults(command=_explain, parser=explain)
 
     check = commands.add_parser(
         "check",
@@ -111,13 +124,13 @@ def _parser() -> argparse.ArgumentParser:
         "write the audit report; exit 1 when an error-level check fails",
     )
     check.add_argument("--warehouse", type=Path, help="as for `oasis run`")
-    check.set_defaults(command=_check)
+    check.set_defaults(command=_check, parser=check)
 
     ui = commands.add_parser("ui", help="start Dagster's web UI on this project")
-    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--port", type=int, default=3000, help="port of the web UI (3000)")
     ui.add_argument("--source", type=Path, help="as for `oasis run`")
     ui.add_argument("--warehouse", type=Path, help="as for `oasis run`")
-    ui.set_defaults(command=_ui)
+    ui.set_defaults(command=_ui, parser=ui)
     return parser
 
 
@@ -139,11 +152,11 @@ def _demo(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _prepare(arguments: argparse.Namespace) -> tuple[Settings, list[str]]:
+def _prepare(arguments: argparse.Namespace) -> tuple[Settings, LandingScan]:
     """Resolves settings, exports them for Dagster and dbt, seeds the Dagster instance,
     creates the demo extract when it is the source and missing, parses dbt and registers
     the landing folder's periods (at once: both mostly wait on other processes or DuckDB).
-    Returns the settings and the periods."""
+    Returns the settings and the scan of the landing folder."""
     try:
         settings = resolve_settings(
             os.environ, source=arguments.source, warehouse=arguments.warehouse
@@ -164,9 +177,9 @@ def _prepare(arguments: argparse.Namespace) -> tuple[Settings, list[str]]:
     print("Parsing the dbt project ...", flush=True)
     with ThreadPoolExecutor(max_workers=1) as background:
         parsing = background.submit(prepare_dbt_manifest)
-        partitions = _register_periods(settings)
+        scan = _register_periods(settings)
         parsing.result()
-    return settings, partitions
+    return settings, scan
 
 
 def _seed_dagster_instance(settings: Settings, environ: Mapping[str, str]) -> None:
@@ -201,7 +214,7 @@ def _ensure_demo_source(source: Path) -> None:
     marker.write_text("demo extract complete\n")
 
 
-def _register_periods(settings: Settings) -> list[str]:
+def _register_periods(settings: Settings) -> LandingScan:
     """Adds the landing folder's periods (first to latest closed) to the instance as
     partitions, so that the UI shows them before the landing sensor first runs."""
     from dagster import DagsterInstance
@@ -220,7 +233,7 @@ def _register_periods(settings: Settings) -> list[str]:
         instance.add_dynamic_partitions(
             period_partitions.name, [period for period in partitions if period not in known]
         )
-    return partitions
+    return scan
 
 
 def _root_cause(error: SerializableErrorInfo | None) -> str:
@@ -233,6 +246,24 @@ def _period(text: str) -> str:
     if not re.fullmatch(PERIOD_PATTERN, text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a period: expected YYYY-MM")
     return text
+
+
+def _months(first: str, last: str) -> str:
+    return first if first == last else f"{first} to {last}"
+
+
+def _not_a_partition(period: str, source: Path, scan: LandingScan, partitions: list[str]) -> str:
+    closed = sorted(scan.closed_periods)
+    closed_periods = f"the closed periods (with cost pools) are {_months(closed[0], closed[-1])}"
+    if period > partitions[-1] and period in scan.periods:
+        return (
+            f"{period} is not closed: its cost pools have not landed in the extracts "
+            f"(its facts wait for them); {closed_periods}"
+        )
+    return (
+        f"{period} is not a period of {source}: the partitions are "
+        f"{_months(partitions[0], partitions[-1])}; {closed_periods}"
+    )
 
 
 def _refuse_early(arguments: argparse.Namespace) -> None:
@@ -294,7 +325,7 @@ def _require_writable(folder: Path) -> None:
 
 def _run(arguments: argparse.Namespace) -> int:
     _refuse_early(arguments)
-    settings, partitions = _prepare(arguments)
+    settings, scan = _prepare(arguments)
 
     from dagster import DagsterInstance
     from dagster._core.storage.tags import (
@@ -302,11 +333,13 @@ def _run(arguments: argparse.Namespace) -> int:
         ASSET_PARTITION_RANGE_START_TAG,
     )
 
-    from orchestration.automation import JOB_NAME
+    from orchestration.automation import JOB_NAME, partition_periods
     from orchestration.definitions import defs
 
+    partitions = partition_periods(scan)
     if not partitions:
         raise SystemExit(f"oasis: no closed period (no cost pools) in {settings.source}")
+    closed = sorted(scan.closed_periods)
     first, last = (
         (arguments.period, arguments.period)
         if arguments.period
@@ -315,10 +348,14 @@ def _run(arguments: argparse.Namespace) -> int:
     for period in (first, last):
         if period not in partitions:
             raise SystemExit(
-                f"oasis: {period} is not a closed period of {settings.source}; "
-                f"the closed periods are {partitions[0]} to {partitions[-1]}"
+                f"oasis: {_not_a_partition(period, settings.source, scan, partitions)}"
             )
-    print(f"Running periods {first} to {last} of {partitions[0]} to {partitions[-1]} ...")
+    # The partitions start at the first fact (a prepayment, say); the closed periods, the
+    # months with cost pools, are what the P&L covers.
+    print(
+        f"Running {_months(first, last)} (partitions {_months(partitions[0], partitions[-1])}; "
+        f"closed periods, with cost pools: {_months(closed[0], closed[-1])}) ..."
+    )
 
     job = defs.resolve_job_def(JOB_NAME)
     with DagsterInstance.get() as instance:

@@ -64,3 +64,35 @@ def test_a_folder_it_cannot_create_is_refused_before_start(tmp_path: Path, landi
     blocked.write_text("not a folder")
     result = _oasis_run(tmp_path, "--source", str(landing))
     _assert_refused_before_start(result, tmp_path, f"cannot create {blocked}")
+
+
+def test_the_open_month_is_refused_because_its_cost_pools_have_not_landed(
+    tmp_path: Path, landing: Path
+) -> None:
+    # The demo's last month, 2026-11, has facts and no cost pools yet.
+    result = _oasis_run(tmp_path, "--source", str(landing), "--period", "2026-11")
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "oasis: 2026-11 is not closed: its cost pools have not landed in the extracts (its "
+        "facts wait for them); the closed periods (with cost pools) are 2026-09 to 2026-10"
+    )
+
+
+def test_a_misspelt_flag_shows_the_usage_of_its_command(tmp_path: Path) -> None:
+    result = _oasis_run(tmp_path, "--peroid", "2026-10")
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: oasis run ")
+    assert "oasis run: error: unrecognized arguments: --peroid 2026-10" in result.stderr
+
+
+def test_every_flag_of_every_command_says_what_it_does() -> None:
+    from orchestration.cli import _parser
+
+    [commands] = [action for action in _parser()._actions if action.choices]
+    undocumented = [
+        f"{name} {option.option_strings}"
+        for name, command in commands.choices.items()
+        for option in command._actions
+        if not option.help
+    ]
+    assert undocumented == []

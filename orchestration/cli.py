@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,8 +25,6 @@ from pipelines.settings import (
 )
 
 if TYPE_CHECKING:
-    from dagster._utils.error import SerializableErrorInfo
-
     from pipelines.landing import LandingScan
 
 # The environment of `oasis` and of the Dagster and dbt processes it starts.
@@ -101,6 +100,22 @@ def _parser() -> argparse.ArgumentParser:
         type=_period,
         metavar="YYYY-MM",
         help="first month of a range (a backfill: one run, one dbt call); needs --to",
+    )
+    output = run.add_mutually_exclusive_group()
+    output.add_argument(
+        "--verbose",
+        dest="output",
+        action="store_const",
+        const="verbose",
+        default="auto",
+        help="print Dagster's and dbt's whole log as it comes (it is always in the run's log file)",
+    )
+    output.add_argument(
+        "--quiet",
+        dest="output",
+        action="store_const",
+        const="quiet",
+        help="print only what failed, or where the results are: for scripts",
     )
     run.add_argument(
         "--to",
@@ -236,12 +251,6 @@ def _register_periods(settings: Settings) -> LandingScan:
     return scan
 
 
-def _root_cause(error: SerializableErrorInfo | None) -> str:
-    while error is not None and error.cause is not None:
-        error = error.cause
-    return error.message.strip() if error else "see the run's events"
-
-
 def _period(text: str) -> str:
     if not re.fullmatch(PERIOD_PATTERN, text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a period: expected YYYY-MM")
@@ -326,15 +335,7 @@ def _require_writable(folder: Path) -> None:
 def _run(arguments: argparse.Namespace) -> int:
     _refuse_early(arguments)
     settings, scan = _prepare(arguments)
-
-    from dagster import DagsterInstance
-    from dagster._core.storage.tags import (
-        ASSET_PARTITION_RANGE_END_TAG,
-        ASSET_PARTITION_RANGE_START_TAG,
-    )
-
-    from orchestration.automation import JOB_NAME, partition_periods
-    from orchestration.definitions import defs
+    from orchestration.automation import partition_periods
 
     partitions = partition_periods(scan)
     if not partitions:
@@ -352,44 +353,103 @@ def _run(arguments: argparse.Namespace) -> int:
             )
     # The partitions start at the first fact (a prepayment, say); the closed periods, the
     # months with cost pools, are what the P&L covers.
-    print(
-        f"Running {_months(first, last)} (partitions {_months(partitions[0], partitions[-1])}; "
-        f"closed periods, with cost pools: {_months(closed[0], closed[-1])}) ..."
+    from orchestration.console import RunConsole
+
+    console = RunConsole(
+        settings.reports / "logs" / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log", arguments.output
     )
+    console.say(
+        f"Running {_months(first, last)} (partitions {_months(partitions[0], partitions[-1])}; "
+        f"closed periods, with cost pools: {_months(closed[0], closed[-1])})"
+    )
+    with console.capture():
+        result = _execute(first, last)
+    log = _keep_log_with_run(console.log_path, settings.reports, result.run_id)
+    if not result.success:
+        _tell_failure(console, result, settings, log)
+        return 1
+    _tell_success(console, settings, result.run_id, log)
+    return 0
+
+
+def _execute(first: str, last: str):
+    """The job over periods first to last, in this process; its log records go to the
+    console of `oasis run` (orchestration/console.py)."""
+    from dagster import DagsterInstance
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    from orchestration.automation import JOB_NAME
+    from orchestration.definitions import defs
 
     job = defs.resolve_job_def(JOB_NAME)
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
+        return job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            run_config={"loggers": {"oasis_console": {}}},
             tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
         )
-    if not result.success:
-        failed = [event.step_key for event in result.get_step_failure_events()]
-        if failed:
-            print(f"\noasis: the run failed in {', '.join(failed)}.", file=sys.stderr)
-        else:  # before any step, e.g. another run holds the warehouse
-            error = result.get_run_failure_event().event_specific_data.error
-            print(f"\noasis: the run could not start: {_root_cause(error)}", file=sys.stderr)
-        print(f"Open `oasis ui` and look at run {result.run_id} for details.", file=sys.stderr)
-        return 1
 
+
+def _keep_log_with_run(log: Path, reports: Path, run_id: str) -> Path:
+    """Moves the run's log into its report folder, beside its summary and audit."""
+    from pipelines.audit_report import run_report_folder
+
+    kept = run_report_folder(reports, run_id) / "run.log"
+    log.replace(kept)
+    return kept
+
+
+def _tell_failure(console, result, settings: Settings, log: Path) -> None:
+    """The last lines of a failed run: what failed in words, where the log is, what to do."""
+    import json
+
+    from orchestration.console import failure_reasons
+    from orchestration.dbt import describe_dbt_node
+    from pipelines.audit_report import SUMMARY_FILE
+
+    audit = log.parent / SUMMARY_FILE
+    audit_summary = json.loads(audit.read_text()) if audit.exists() else None
+    console.tell(f"\noasis: run {result.run_id[:8]} failed:")
+    for reason in failure_reasons(result, console, audit_summary, describe_dbt_node):
+        console.tell(f"  {reason}")
+    console.tell(f"Full log and reports: {log.parent}")
+    console.tell(
+        "Nothing was published: BI tools and the feed keep the last good version. "
+        "Fix the cause above and run again."
+    )
+
+
+def _tell_success(console, settings: Settings, run_id: str, log: Path) -> None:
     import duckdb
 
-    from pipelines.reports import format_profit_map, format_waiting, read_run_summary
+    from orchestration.checks import published_path
+    from pipelines.reports import (
+        format_audit_warnings,
+        format_profit_map,
+        format_quarantine,
+        format_waiting,
+        read_run_summary,
+    )
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
         summary = read_run_summary(connection)
-    print("\n" + format_profit_map(summary))
-    print(format_waiting(summary))
-    from orchestration.checks import published_path
-
-    print(f"\nWarehouse: {settings.warehouse} (working copy; BI tools read the published one)")
-    print(f"Published: {published_path(settings.warehouse)}")
-    print(f"Reports:   {settings.reports} (open index.html)")
-    print(f"Exports:   {settings.exports}")
-    return 0
+    for text in (
+        "",
+        format_profit_map(summary),
+        format_waiting(summary),
+        format_quarantine(summary),
+        format_audit_warnings(log.parent),
+        "",
+    ):
+        console.say(text)
+    console.tell(f"Published: {published_path(settings.warehouse)} (BI tools read this copy)")
+    console.tell(f"Exports:   {settings.exports}")
+    console.say(f"Warehouse: {settings.warehouse} (the working copy)")
+    console.say(f"Reports:   {log.parent} (run log, summary, audit; index.html lists every run)")
 
 
 def _explain(arguments: argparse.Namespace) -> int:

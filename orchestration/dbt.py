@@ -47,6 +47,15 @@ def describe_dbt_test(test: Mapping[str, Any]) -> str | None:
     return sentence() if sentence else None
 
 
+def describe_dbt_node(name: str) -> str | None:
+    """The sentence of the dbt test (or model) called `name`, from manifest.json."""
+    manifest = json.loads(oasis_dbt_project.manifest_path.read_text())
+    for node in manifest["nodes"].values():
+        if node["name"] == name:
+            return describe_dbt_test(node) if node["resource_type"] == "test" else None
+    return None
+
+
 def _leading_comment(sql: str) -> str | None:
     """The comment lines before the first SQL line, past a leading `{{ config(...) }}`."""
     paragraph = []

@@ -3,10 +3,18 @@ publication and feed, partitioned by period (orchestration/partitions.py)."""
 
 import os
 
-from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
+from dagster import (
+    AssetSelection,
+    Definitions,
+    EnvVar,
+    colored_console_logger,
+    define_asset_job,
+    in_process_executor,
+)
 
 from orchestration.automation import JOB_NAME, month_close_schedule, new_extracts_sensor
 from orchestration.checks import audited_warehouse, published_warehouse
+from orchestration.console import oasis_console_logger
 from orchestration.dbt import oasis_dbt_models
 from orchestration.dbt_project import dbt_cli_resource
 from orchestration.feed import ExportsFolderResource, customer_policy_feed
@@ -44,6 +52,9 @@ defs = Definitions(
     sensors=[new_extracts_sensor],
     # DuckDB takes one writer: steps run one after another in the run's process.
     executor=in_process_executor,
+    # Dagster's console logger for runs of the UI, the schedule and the sensor; `oasis run`
+    # configures its own, which draws the stages (orchestration/console.py).
+    loggers={"console": colored_console_logger, "oasis_console": oasis_console_logger},
     resources={
         "warehouse": WarehouseResource(
             path=EnvVar("OASIS_WAREHOUSE"),

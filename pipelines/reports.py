@@ -4,11 +4,14 @@ by DuckDB straight to CSV, never through Python."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+from pipelines.audit_report import SUMMARY_FILE as AUDIT_SUMMARY_FILE
 
 SEGMENT_ORDER = ("profit_peak", "profit_drain", "profit_desert")
 
@@ -115,6 +118,29 @@ def format_waiting(summary: RunSummary) -> str:
     )
     return (
         f"Waiting for the cost pools of {', '.join(periods)} before they enter the P&L: {counts}."
+    )
+
+
+def format_quarantine(summary: RunSummary) -> str:
+    """The quarantined records by table and reason, one line each."""
+    if not summary.quarantined:
+        return "Quarantine: none; every record met the contract."
+    lines = ["Quarantined records (file, row and column in the report's quarantine.csv):"]
+    lines += [
+        f"  {table:<17} {records:>7,}  {reason}" for table, reason, records in summary.quarantined
+    ]
+    return "\n".join(lines)
+
+
+def format_audit_warnings(report_folder: Path) -> str:
+    """The audit's warnings of a run, each with its sentence, from its audit summary."""
+    path = report_folder / AUDIT_SUMMARY_FILE
+    checks = json.loads(path.read_text())["checks"] if path.exists() else []
+    warnings = [check for check in checks if check["status"] == "warning"]
+    if not warnings:
+        return "Audit: no warnings."
+    return "\n".join(
+        ["Audit warnings:"] + [f"  {check['title']}: {check['summary']}" for check in warnings]
     )
 
 

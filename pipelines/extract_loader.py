@@ -17,10 +17,15 @@ number + 1 (the header), unless an earlier field holds a quoted line break or an
 line is blank (DuckDB skips blank lines; a line of bare commas is a record).
 
 Column names must match the contract exactly (lower-case); extra columns are ignored.
+A CSV file's header line names its columns. A line that cannot be parsed (a field too
+many or too few, an unbalanced quote) is a record with one problem, `csv_line`: its
+record_json holds the text and the line number in the file. A file that is not UTF-8,
+or an unreadable Parquet file, fails the table (ExtractError).
 
 Checks, in this order:
+ 0. CSV line that cannot be parsed
  1. missing required value      5. duplicate key within one file
- 2. wrong type                  6. foreign key that points nowhere
+ 2. wrong type, a NUL byte      6. foreign key that points nowhere
  3. value outside the domain    7. returns: more returned than the line sold
  4. row rules of the contract   8. invoices: a second currency
 Checks 1-4 judge each record on its own and report every problem they find. Checks

@@ -17,10 +17,15 @@ number + 1 (the header), unless an earlier field holds a quoted line break or an
 line is blank (DuckDB skips blank lines; a line of bare commas is a record).
 
 Column names must match the contract exactly (lower-case); extra columns are ignored.
+A CSV file's header line names its columns. A line that cannot be parsed (a field too
+many or too few, an unbalanced quote) is a record with one problem, `csv_line`: its
+record_json holds the text and the line number in the file. A file that is not UTF-8,
+or an unreadable Parquet file, fails the table (ExtractError).
 
 Checks, in this order:
+ 0. CSV line that cannot be parsed
  1. missing required value      5. duplicate key within one file
- 2. wrong type                  6. foreign key that points nowhere
+ 2. wrong type, a NUL byte      6. foreign key that points nowhere
  3. value outside the domain    7. returns: more returned than the line sold
  4. row rules of the contract   8. invoices: a second currency
 Checks 1-4 judge each record on its own and report every problem they find. Checks
@@ -82,6 +87,7 @@ load (every load brings its table's index entries up to date).
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -90,6 +96,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from pipelines.contract import (
     PERIOD_PATTERN,
@@ -102,14 +110,19 @@ from pipelines.contract import (
 
 EXTRACT_SUFFIXES = (".csv", ".parquet")
 
-# RFC 4180 as the contract states it. skip=0 because DuckDB's sniffer otherwise may
-# decide that a ragged early line is a preamble and skip the lines before it.
-_CSV_OPTIONS = "all_varchar=true, header=true, delim=',', quote='\"', escape='\"', skip=0"
+# RFC 4180 as the contract states it. The columns come from the header line, so
+# DuckDB's sniffer never runs: it refuses a file with a ragged line among its first
+# 20,480 lines instead of rejecting that line.
+_CSV_OPTIONS = "header=true, auto_detect=false, delim=',', quote='\"', escape='\"'"
+_REJECTS = "_load_rejects"  # DuckDB's rejects table: the CSV lines a read could not parse
+_LINE_COUNT_BLOCK = 16 * 2**20
 
 FILE_INDEX = "raw._extract_file_periods"
 
 # Working tables live in the connection's temp catalog and are dropped after a load.
 _STAGE = "_load_stage"  # view: every record of every file read, as text
+_PARSED = "_load_parsed"  # view: the records of _STAGE that are not malformed lines
+_MALFORMED = "_load_malformed"  # CSV lines that cannot be parsed: record -> line, reason
 _ORDER = "_load_file_order"  # every file of the table: rank (1 = oldest) -> path
 _FILES = "_load_files"  # the files read: rank -> path
 _PERIODS = "_load_periods"  # record -> period, and whether this load writes it
@@ -218,7 +231,12 @@ def load_table(
     if scope is not None:
         _require_period_column(con, contract)
         holding = _paths_holding(con, FILE_INDEX, contract, scope)
-        ranked = [(rank, file) for rank, file in ranked if str(file.path) in holding]
+        indexed = {file.path for file in _indexed_files(con, FILE_INDEX, contract.name)}
+        ranked = [
+            (rank, file)
+            for rank, file in ranked
+            if str(file.path) in holding or str(file.path) not in indexed
+        ]
     try:
         _stage_files(con, contract, files, ranked)
         _assign_periods(con, contract, scope)
@@ -426,7 +444,12 @@ def _refresh_file_index(
         _map_parent_periods(con, landing, TABLES[contract.period_source.via])
     try:
         for file in new:
-            _index_file(con, contract, file, via_files, index)
+            try:
+                _index_file(con, contract, file, via_files, index)
+            except ExtractError:
+                # Left out of the index, the file is read by every load of its table,
+                # which fails with this error: no period loads without it.
+                continue
     finally:
         con.execute(f"drop table if exists {_VIA_PERIODS}")
 
@@ -449,11 +472,18 @@ def _map_parent_periods(con: duckdb.DuckDBPyConnection, landing: Path, parent: T
     """
     key = _ident(parent.key[0])
     files = _extract_files(landing / parent.name) if (landing / parent.name).is_dir() else []
-    versions = [
-        f"select {key}, {_own_period_sql(parent)} as period, {rank} as _file_rank "
-        f"from ({_text_select(con, file.path, [parent.key[0], parent.period_source.column])})"
-        for rank, file in enumerate(files, start=1)
-    ]
+    versions, paths = [], []
+    for rank, file in enumerate(files, start=1):
+        columns = [parent.key[0], parent.period_source.column]
+        try:
+            source = _text_select(con, file.path, columns, store_rejects=False)
+        except ExtractError:
+            continue  # the parent's own load fails on it
+        versions.append(
+            f"select {key}, {_own_period_sql(parent)} as period, {rank} as _file_rank "
+            f"from ({source})"
+        )
+        paths.append(str(file.path))
     if not versions:
         versions = ["select null::varchar as key, null::varchar as period, 0 as _file_rank"]
     con.execute(
@@ -468,15 +498,16 @@ def _map_parent_periods(con: duckdb.DuckDBPyConnection, landing: Path, parent: T
         from versions join newest using (key)
         group by key, period
         """,
-        [str(file.path) for file in files],
+        paths,
     )
 
 
 def _index_file(
     con: duckdb.DuckDBPyConnection, contract: Table, file: _ExtractFile, via_files: str, index: str
 ) -> None:
-    """One read of the file's period column: records per period, and the undeterminable."""
-    source = _text_select(con, file.path, [contract.period_source.column])
+    """One read of the file's period column: records per period, and the undeterminable
+    (among them the CSV lines that cannot be parsed)."""
+    source = _text_select(con, file.path, [contract.period_source.column], store_rejects=True)
     if contract.period_source.via is None:
         per_period = f"select {_own_period_sql(contract)} as period, 1 as counted from ({source})"
     else:
@@ -486,16 +517,31 @@ def _index_file(
             from ({source}) as r
             left join {_VIA_PERIODS} as parent on parent.key = r.{foreign_key}
         """
+    _drop_rejects(con)
+    try:
+        con.execute(
+            f"""
+            create or replace temp table _index_counts as
+            select period, sum(counted) as records
+            from ({per_period} union all select null, 0) as records
+            group by period
+            """,
+            [str(file.path)],
+        )
+    except duckdb.Error as error:
+        raise ExtractError(f"cannot read {file.path}: {_first_line(error)}") from error
+    malformed = 0
+    if _has_rejects(con):
+        (malformed,) = con.execute(f"select count(distinct line) from {_REJECTS}").fetchone()
+        _drop_rejects(con)
     con.execute(
         f"""
         insert into {index}
-        select ?, ?, ?, ?, ?, period, sum(counted)
-        from ({per_period} union all select null, 0) as records
-        group by period
+        select ?, ?, ?, ?, ?, period, records + if(period is null, ?, 0) from _index_counts
         """,
-        [contract.name, str(file.path), file.size_bytes, file.modified_ns, via_files]
-        + [str(file.path)],
+        [contract.name, str(file.path), file.size_bytes, file.modified_ns, via_files, malformed],
     )
+    con.execute("drop table _index_counts")
 
 
 def _home_periods_sql(index: str, table: str) -> str:
@@ -624,28 +670,81 @@ def _columns_of(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {name for (name,) in rows}
 
 
-def _reader_sql(path: Path) -> str:
-    """A table function reading `path` (bound as the first parameter)."""
+def _first_line(error: Exception) -> str:
+    """DuckDB's first line says what is wrong; the rest is the SQL text and tips."""
+    return str(error).strip().splitlines()[0]
+
+
+def _file_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """The column names of the file: its CSV header line or its Parquet schema."""
     if path.suffix.lower() == ".csv":
-        return f"read_csv(?, {_CSV_OPTIONS})"
-    return "read_parquet(?)"
-
-
-def _text_select(con: duckdb.DuckDBPyConnection, path: Path, columns: list[str]) -> str:
-    """A select of `columns` of the file as text (empty = null); the path is its parameter."""
-    reader = _reader_sql(path)
+        return _csv_header(path)
     try:
-        header = con.execute(f"describe select * from {reader}", [str(path)]).fetchall()
+        schema = con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
     except duckdb.Error as error:
-        raise ExtractError(f"cannot read {path}: {error}") from error
-    present = {name for name, *_ in header}
-    missing = [name for name in columns if name not in present]
+        raise ExtractError(f"cannot read {path}: {_first_line(error)}") from error
+    return [name for name, *_ in schema]
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The header line, parsed by the contract's dialect: it names the columns of the read."""
+    with path.open("rb") as file:
+        first_line = file.readline()
+    try:
+        text = first_line.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ExtractError(
+            f"cannot read {path}: line 1 is not UTF-8, the contract's encoding "
+            f"(byte {error.start + 1}: {error.reason})"
+        ) from error
+    names = next(csv.reader([text]), [])
+    if not names:
+        raise ExtractError(f"cannot read {path}: the file is empty, it has no header line")
+    return names
+
+
+def _reader_sql(path: Path, names: list[str], *, store_rejects: bool) -> str:
+    """A table function reading `path` (bound as the first parameter), every column as text.
+
+    A CSV line that cannot be parsed goes to DuckDB's rejects tables (`store_rejects`)
+    or is skipped; it never stops the read.
+    """
+    if path.suffix.lower() != ".csv":
+        return "read_parquet(?)"
+    columns = ", ".join(f"{_literal(name)}: 'varchar'" for name in names)
+    errors = (
+        f"store_rejects=true, rejects_table='{_REJECTS}', rejects_scan='{_REJECTS}_scan'"
+        if store_rejects
+        else "ignore_errors=true"
+    )
+    return f"read_csv(?, {_CSV_OPTIONS}, columns={{{columns}}}, {errors})"
+
+
+def _text_select(
+    con: duckdb.DuckDBPyConnection, path: Path, columns: list[str], *, store_rejects: bool
+) -> str:
+    """A select of `columns` of the file as text (empty = null); the path is its parameter."""
+    names = _file_columns(con, path)
+    missing = [name for name in columns if name not in names]
     if missing:
         raise ExtractError(f"{path}: missing contract column(s) {', '.join(missing)}")
     text = ", ".join(
         f"nullif(cast({_ident(name)} as varchar), '') as {_ident(name)}" for name in columns
     )
-    return f"select {text} from {reader}"
+    return f"select {text} from {_reader_sql(path, names, store_rejects=store_rejects)}"
+
+
+def _drop_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"drop table if exists {_REJECTS}")
+    con.execute(f"drop table if exists {_REJECTS}_scan")
+
+
+def _has_rejects(con: duckdb.DuckDBPyConnection) -> bool:
+    """DuckDB creates the rejects tables on a read's first bad line only."""
+    (count,) = con.execute(
+        "select count(*) from duckdb_tables() where temporary and table_name = ?", [_REJECTS]
+    ).fetchone()
+    return count > 0
 
 
 def _stage_files(
@@ -659,25 +758,181 @@ def _stage_files(
     for rank, file in enumerate(files, start=1):
         con.execute(f"insert into {_ORDER} values (?, ?)", [rank, str(file.path)])
     con.execute(f"create or replace temp table {_FILES} (_file_rank integer, path varchar)")
+    con.execute(
+        f"""
+        create or replace temp table {_MALFORMED} (
+            _file_rank integer, _source_row bigint, line bigint, reason varchar, text varchar
+        )
+        """
+    )
+    renumbered = set()
     for rank, file in ranked:
-        _stage_file(con, contract, file.path, rank)
+        if _stage_file(con, contract, file.path, rank):
+            renumbered.add(rank)
         con.execute(f"insert into {_FILES} values (?, ?)", [rank, str(file.path)])
     ranks = [rank for rank, _ in ranked]
-    con.execute(f"create or replace temp view {_STAGE} as {_stage_select(contract, ranks)}")
+    con.execute(
+        f"create or replace temp view {_STAGE} as {_stage_select(contract, ranks, renumbered)}"
+    )
+    con.execute(
+        f"create or replace temp view {_PARSED} as select * from {_STAGE} where _malformed is null"
+    )
 
 
-def _stage_file(con: duckdb.DuckDBPyConnection, contract: Table, path: Path, rank: int) -> None:
+def _stage_file(con: duckdb.DuckDBPyConnection, contract: Table, path: Path, rank: int) -> bool:
     """Copy the contract columns of one file, as text, into `_load_file_<rank>`.
 
     Reading one file into its own table keeps the file's record order in the rowid,
     which numbers the records of both formats alike (read_csv has no file_row_number).
+    The lines of a CSV file that cannot be parsed go to `_load_malformed`, and then the
+    records after them are numbered anew (True): each rejected line took a number.
     """
-    source = _text_select(con, path, contract.column_names)
+    source = _text_select(con, path, contract.column_names, store_rejects=True)
+    _drop_rejects(con)
     with _insertion_order_preserved(con):
         try:
             con.execute(f"create or replace temp table _load_file_{rank} as {source}", [str(path)])
         except duckdb.Error as error:
-            raise ExtractError(f"cannot read {path}: {error}") from error
+            raise ExtractError(f"cannot read {path}: {_first_line(error)}") from error
+    if not _has_rejects(con):
+        return False
+    try:
+        _collect_malformed_lines(con, path, rank)
+    finally:
+        _drop_rejects(con)
+    _number_records_around_malformed_lines(con, rank)
+    return True
+
+
+# DuckDB keeps the first 10,000 characters of a line it rejects.
+_REJECTED_TEXT_LIMIT = 10_000
+
+# DuckDB's error types -> the reason in the quarantine. A line can have several (an
+# unbalanced quote shifts the fields after it): the first one listed here is given.
+_MALFORMED_REASONS = {
+    "INVALID ENCODING": "not UTF-8",
+    "UNQUOTED VALUE": "malformed CSV line: unbalanced quote",
+    "TOO MANY COLUMNS": "malformed CSV line: more fields than the header",
+    "MISSING COLUMNS": "malformed CSV line: fewer fields than the header",
+}
+
+
+def _collect_malformed_lines(con: duckdb.DuckDBPyConnection, path: Path, rank: int) -> None:
+    """DuckDB's rejects of one file -> one row per bad line in `_load_malformed`, with the
+    line number in the file; a line that is not UTF-8 fails the file instead.
+
+    DuckDB's `line` counts records, not the line breaks inside quoted values; the line
+    number here counts every line break before the line's first byte.
+    """
+    order = " ".join(
+        f"when {_literal(error)} then {priority}"
+        for priority, error in enumerate(_MALFORMED_REASONS)
+    )
+    con.execute(
+        f"""
+        create or replace temp table _load_rejected as
+        select line - 1 as _source_row, line_byte_position as byte_position,
+            arg_min(error_type, priority) as error_type,
+            arg_min(error_message, priority) as error_message,
+            ltrim(arg_min(csv_line, priority), chr(13) || chr(10)) as text
+        from (select *, case error_type {order} else {len(_MALFORMED_REASONS)} end as priority
+              from {_REJECTS})
+        group by line, line_byte_position
+        """
+    )
+    try:
+        offsets = con.execute(
+            "select byte_position from _load_rejected order by byte_position"
+        ).fetchnumpy()["byte_position"]
+        lines = pa.table({"byte_position": offsets, "line": _line_numbers(path, offsets)})
+        con.register("_load_rejected_lines", lines)
+        rejected = "_load_rejected join _load_rejected_lines using (byte_position)"
+        [first_bad] = con.execute(
+            f"""
+            select first(line order by line) filter (where error_type = 'INVALID ENCODING'),
+                first(line order by line) filter (where strlen(text) >= {_REJECTED_TEXT_LIMIT})
+            from {rejected}
+            """
+        ).fetchall()
+        if first_bad[0] is not None:
+            raise ExtractError(
+                f"cannot read {path}: line {first_bad[0]} is not UTF-8, the contract's encoding"
+            )
+        if first_bad[1] is not None:
+            raise ExtractError(
+                f"cannot read {path}: line {first_bad[1]} cannot be parsed and is longer than "
+                f"{_REJECTED_TEXT_LIMIT:,} characters (a quote that never closes?), so it "
+                "cannot be quarantined whole"
+            )
+        reasons = " ".join(
+            f"when {_literal(error)} then {_literal(reason)}"
+            for error, reason in _MALFORMED_REASONS.items()
+        )
+        con.execute(
+            f"""
+            insert into {_MALFORMED}
+            select {rank}, _source_row, line,
+                case error_type {reasons} else 'malformed CSV line: ' || error_message end,
+                text
+            from {rejected}
+            """
+        )
+    finally:
+        con.unregister("_load_rejected_lines")
+        con.execute("drop table if exists _load_rejected")
+
+
+def _line_numbers(path: Path, byte_positions: np.ndarray) -> np.ndarray:
+    """The line of the file at each of the sorted 1-based byte positions: one more than
+    the line breaks before it. Reads the file up to the last position, 16 MiB at a time
+    (NumPy counts the breaks: ~0.6 s per GB)."""
+    lines = np.empty(len(byte_positions), dtype=np.int64)
+    breaks_before, start, done = 0, 0, 0
+    with path.open("rb") as file:
+        while done < len(byte_positions):
+            block = file.read(_LINE_COUNT_BLOCK)
+            end = start + len(block)
+            upto = (
+                len(byte_positions)
+                if not block
+                else int(np.searchsorted(byte_positions, end, side="right"))
+            )
+            breaks = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == ord("\n")) + start
+            lines[done:upto] = (
+                1 + breaks_before + np.searchsorted(breaks, byte_positions[done:upto], side="left")
+            )
+            breaks_before, start, done = breaks_before + len(breaks), end, upto
+    return lines
+
+
+def _number_records_around_malformed_lines(con: duckdb.DuckDBPyConnection, rank: int) -> None:
+    """Parsed record g becomes record g + the malformed lines before it, so that parsed
+    records and malformed lines share the file's record numbers.
+
+    The j-th malformed line (in file order), record r_j, follows r_j - j parsed records.
+    One as-of join over the file's records: ~1 s at 10M lines, for files with bad lines only.
+    """
+    con.execute(
+        f"""
+        create or replace temp table _load_renumbered as
+        with malformed as (
+            select _source_row - row_number() over (order by _source_row) as parsed_before,
+                row_number() over (order by _source_row) as malformed_before
+            from {_MALFORMED}
+            where _file_rank = {rank}
+        ),
+        steps as (
+            select parsed_before, max(malformed_before) as malformed_before
+            from malformed
+            group by parsed_before
+        )
+        select f.*, f.rowid + 1 + coalesce(s.malformed_before, 0) as _source_row
+        from _load_file_{rank} as f
+        asof left join steps as s on f.rowid + 1 > s.parsed_before
+        """
+    )
+    con.execute(f"drop table _load_file_{rank}")
+    con.execute(f"alter table _load_renumbered rename to _load_file_{rank}")
 
 
 @contextmanager
@@ -694,14 +949,23 @@ def _insertion_order_preserved(con: duckdb.DuckDBPyConnection) -> Iterator[None]
         con.execute(f"set preserve_insertion_order = {str(was_on).lower()}")
 
 
-def _stage_select(contract: Table, ranks: list[int]) -> str:
-    if not ranks:
-        columns = ", ".join(f"null::varchar as {_ident(name)}" for name in contract.column_names)
-        return f"select {columns}, 0 as _file_rank, 0::bigint as _source_row where false"
-    return " union all ".join(
-        f"select *, {rank} as _file_rank, rowid + 1 as _source_row from _load_file_{rank}"
+def _stage_select(contract: Table, ranks: list[int], renumbered: set[int]) -> str:
+    """Every record read: the parsed ones, then the malformed lines with null values and
+    `_malformed`, the line's number and text, which the quarantine keeps as the record."""
+    parsed = [
+        f"select * exclude (_source_row), {rank} as _file_rank, _source_row, "
+        f"null::json as _malformed from _load_file_{rank}"
+        if rank in renumbered
+        else f"select *, {rank} as _file_rank, rowid + 1 as _source_row, "
+        f"null::json as _malformed from _load_file_{rank}"
         for rank in ranks
+    ]
+    nulls = ", ".join(f"null::varchar as {_ident(name)}" for name in contract.column_names)
+    malformed = (
+        f"select {nulls}, _file_rank, _source_row, "
+        f"json_object('csv_line_number', line, 'csv_line', text) as _malformed from {_MALFORMED}"
     )
+    return " union all ".join([*parsed, malformed])
 
 
 def _assign_periods(
@@ -758,6 +1022,7 @@ def _find_record_problems(con: duckdb.DuckDBPyConnection, contract: Table) -> No
     )
     checks = [_problem_select(*check) for check in _record_checks(contract)]
     checks += [_row_rule_select(contract, *rule) for rule in contract.row_rules]
+    checks.append(f"select _file_rank, _source_row, 'csv_line', reason from {_MALFORMED}")
     con.execute(f"insert into {_PROBLEMS} {' union all '.join(checks)}")
 
 
@@ -767,6 +1032,8 @@ def _record_checks(contract: Table) -> Iterator[tuple[str, str, str]]:
         name = _ident(column.name)
         if not column.nullable:
             yield column.name, f"{name} is null", "missing required value"
+        # Parquet and CSV both carry NUL bytes into text; no ERP value holds one.
+        yield column.name, f"contains({name}, chr(0))", "NUL byte in the value"
         if column.type != "text":
             yield (
                 column.name,
@@ -805,7 +1072,7 @@ def _is_valid_sql(column: Column) -> str:
 def _problem_select(column: str, condition: str, reason: str) -> str:
     return (
         f"select _file_rank, _source_row, {_literal(column)}, {_literal(reason)} "
-        f"from {_STAGE} where {condition}"
+        f"from {_PARSED} where {condition}"
     )
 
 
@@ -824,7 +1091,7 @@ def _row_rule_select(contract: Table, predicate: str, column: str, reason: str) 
     )
     return (
         f"select _file_rank, _source_row, {_literal(column)}, {_literal(reason)} "
-        f"from (select _file_rank, _source_row, {typed} from {_STAGE}) "
+        f"from (select _file_rank, _source_row, {typed} from {_PARSED}) "
         f"where not coalesce(({predicate}), true)"
     )
 
@@ -838,7 +1105,7 @@ def _keep_valid_records(con: duckdb.DuckDBPyConnection, contract: Table) -> None
         f"""
         create or replace temp table {_VALID} as
         select _file_rank, _source_row, {typed}
-        from {_STAGE} as s
+        from {_PARSED} as s
         where {_has_no_problem("s")}
         """
     )
@@ -1186,7 +1453,7 @@ def _write_quarantine(
             loaded_at, period
         )
         with problem as (
-            select pr.*, json_object({record}) as record_json, p._period
+            select pr.*, coalesce(s._malformed, json_object({record})) as record_json, p._period
             from {_PROBLEMS} as pr
             join {_STAGE} as s using (_file_rank, _source_row)
             join {_PERIODS} as p using (_file_rank, _source_row)
@@ -1242,8 +1509,9 @@ def _result(
 
 
 def _drop_working_tables(con: duckdb.DuckDBPyConnection, ranks: list[int]) -> None:
+    con.execute(f"drop view if exists {_PARSED}")
     con.execute(f"drop view if exists {_STAGE}")
-    for name in (_ORDER, _FILES, _PERIODS, _PROBLEMS, _VALID, _SUPERSEDED):
+    for name in (_ORDER, _FILES, _MALFORMED, _PERIODS, _PROBLEMS, _VALID, _SUPERSEDED):
         con.execute(f"drop table if exists {name}")
     for rank in ranks:
         con.execute(f"drop table if exists _load_file_{rank}")

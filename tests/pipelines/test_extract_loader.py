@@ -592,14 +592,136 @@ def test_a_missing_column_raises_naming_the_file_and_the_column(con, tmp_path):
         load_table(con, landing, "customers")
 
 
+# --- CSV lines that cannot be parsed, files that cannot be read ----------------------
+
+CUSTOMER_HEADER = ",".join(TABLES["customers"].column_names).encode()
+GOOD_LINE = b"C-1,Acme Tools,construction,north,2020-03-01,REP-1,120,250000.50,referral"
+
+
+def write_customer_lines(landing: Path, lines: list[bytes], newline: bytes = b"\n") -> Path:
+    """A customers CSV file of the header and these raw lines, as the ERP wrote them."""
+    path = landing / "customers" / "2024-01.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(newline.join([CUSTOMER_HEADER, *lines, b""]))
+    return path
+
+
+def good_line(customer_id: str) -> bytes:
+    return GOOD_LINE.replace(b"C-1", customer_id.encode(), 1)
+
+
+def quarantined_lines(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute(
+        "select source_row, column_name, bad_value, reason, record_json ->> 'csv_line_number' "
+        "from raw.quarantine order by source_row"
+    ).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "reason"),
+    [
+        (good_line("C-2") + b",extra", "malformed CSV line: more fields than the header"),
+        (good_line("C-2").rsplit(b",", 1)[0], "malformed CSV line: fewer fields than the header"),
+        (b'"C-2","Acme "Tools",x,north,,,,,', "malformed CSV line: unbalanced quote"),
+    ],
+    ids=["a field too many", "a field too few", "an unbalanced quote"],
+)
+def test_a_malformed_csv_line_is_quarantined_and_the_other_lines_load(
+    con, tmp_path, bad_line, reason
+):
+    landing = tmp_path / "landing"
+    write_customer_lines(
+        landing,
+        [
+            good_line("C-1"),
+            bad_line,  # record 2, line 3: cannot be parsed
+            good_line("C-3"),
+            good_line("C-4").replace(b"120", b"12.5"),  # wrong type: record 4, line 5
+        ],
+    )
+    result = load_table(con, landing, "customers")
+    assert con.execute("select customer_id, _source_row from raw.customers").fetchall() == [
+        ("C-1", 1),
+        ("C-3", 3),
+    ]
+    assert quarantined_lines(con) == [
+        (2, "csv_line", bad_line.decode(), reason, "3"),
+        (4, "employee_count", "12.5", "wrong type: expected integer without a fraction", None),
+    ]
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 2, 2)
+
+
+def test_a_quote_that_never_closes_fails_the_file_when_it_takes_the_rest_along(con, tmp_path):
+    landing = tmp_path / "landing"
+    unclosed = good_line("C-2").replace(b"Acme", b'"Acme', 1)  # line 3: the quote never closes
+    path = write_customer_lines(landing, [good_line("C-1"), unclosed, *[GOOD_LINE] * 200])
+    with pytest.raises(ExtractError, match=f"cannot read {re.escape(str(path))}: line 3 "):
+        load_table(con, landing, "customers")
+
+
+def test_a_malformed_line_is_numbered_by_the_lines_of_the_file_not_its_records(con, tmp_path):
+    landing = tmp_path / "landing"
+    write_customer_lines(
+        landing,
+        [
+            good_line("C-1").replace(b"Acme Tools", b'"Acme\r\nTools"'),  # lines 2-3
+            good_line("C-2") + b",extra",  # record 2, line 4
+            good_line("C-3") + b",extra",  # record 3, line 5
+            good_line("C-4"),
+        ],
+        newline=b"\r\n",
+    )
+    load_table(con, landing, "customers")
+    assert [(row, line) for row, *_, line in quarantined_lines(con)] == [(2, "4"), (3, "5")]
+    assert con.execute("select customer_id, _source_row from raw.customers").fetchall() == [
+        ("C-1", 1),
+        ("C-4", 4),
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_nul_byte_quarantines_its_record(con, tmp_path, suffix):
+    landing = tmp_path / "landing"
+    rows = [customer("C-1"), customer("C-2", customer_name="Acme\x00Tools")]  # NUL byte
+    write_extract(landing, "customers", f"2024-01{suffix}", rows)
+    result = load_table(con, landing, "customers")
+    assert raw_keys(con, "customers") == [("C-1",)]
+    assert result.quarantine_reasons == {"NUL byte in the value": 1}
+
+
+def test_a_latin_1_file_fails_naming_the_file_the_encoding_and_the_line(con, tmp_path):
+    landing = tmp_path / "landing"
+    latin_1 = good_line("C-2").replace(b"Acme Tools", "Caf\u00e9 Tools".encode("latin-1"))
+    path = write_customer_lines(landing, [good_line("C-1"), latin_1])  # line 3
+    with pytest.raises(ExtractError) as raised:
+        load_table(con, landing, "customers")
+    assert str(raised.value) == f"cannot read {path}: line 3 is not UTF-8, the contract's encoding"
+
+
+def good_parquet_bytes(tmp_path: Path) -> bytes:
+    return write_extract(
+        tmp_path / "good", "customers", "c.parquet", [customer("C-1")]
+    ).read_bytes()
+
+
+@pytest.mark.parametrize("cut", ["empty", "truncated"])
+def test_an_empty_or_truncated_parquet_file_fails_naming_the_file(con, tmp_path, cut):
+    content = good_parquet_bytes(tmp_path)
+    path = tmp_path / "landing" / "customers" / "2024-01.parquet"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"" if cut == "empty" else content[: len(content) // 2])
+    with pytest.raises(ExtractError, match=f"^cannot read {re.escape(str(path))}: [^\n]+$"):
+        load_table(con, tmp_path / "landing", "customers")
+
+
 @pytest.mark.parametrize(
     ("file_name", "content"),
     [
         ("2024-01.parquet", b"not a parquet file"),
-        ("2024-01.csv", b"customer_id,customer_name\nC-1,Acme\nC-2,Birch,extra\n"),
-        ("2024-01.csv", b"customer_id,customer_name\nC-1,\xff\xfe\n"),
+        ("2024-01.csv", b""),
+        ("2024-01.csv", b"customer_id,customer_\xe9name\n"),
     ],
-    ids=["not parquet", "ragged csv", "not utf-8"],
+    ids=["not parquet", "empty csv", "header not utf-8"],
 )
 def test_an_unreadable_file_raises_naming_the_file(con, tmp_path, file_name, content):
     path = tmp_path / "landing" / "customers" / file_name

@@ -129,7 +129,14 @@ class RunConsole:
             sys.stdout = sys.stderr = _LineWriter(self._from_output)
             _active_console = self
             if self.live:
-                self._live = Live(self._table(), console=Console(file=saved[0]), auto_refresh=False)
+                # Not rich's own redirection of stdout: what the run prints goes to the log.
+                self._live = Live(
+                    self._table(),
+                    console=Console(file=saved[0]),
+                    auto_refresh=False,
+                    redirect_stdout=False,
+                    redirect_stderr=False,
+                )
                 self._live.start()
             try:
                 yield self

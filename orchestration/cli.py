@@ -101,6 +101,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM",
         help="first month of a range (a backfill: one run, one dbt call); needs --to",
     )
+    run.add_argument(
+        "--var",
+        dest="method_vars",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a method setting (a dbt var, README 'Settings') for this warehouse: kept in "
+        "<warehouse>.settings.yml for later runs; a change rebuilds every period (repeatable)",
+    )
     output = run.add_mutually_exclusive_group()
     output.add_argument(
         "--verbose",
@@ -321,6 +330,30 @@ def _refuse_early(arguments: argparse.Namespace) -> None:
             pass
     except WarehouseBusyError as error:
         raise SystemExit(f"oasis: {error}") from None
+    _keep_method_settings(settings.warehouse, arguments.method_vars)
+
+
+def _keep_method_settings(warehouse: Path, texts: list[str]) -> None:
+    """Checks every --var and the settings file, then writes the --var values into it."""
+    from pipelines.method_settings import (
+        MethodSettingError,
+        method_defaults,
+        parse_var,
+        read_method_settings,
+        settings_file,
+        write_method_settings,
+    )
+
+    try:
+        known = method_defaults()
+        changes = dict(parse_var(text, known) for text in texts)
+        read_method_settings(warehouse)
+    except MethodSettingError as error:
+        raise SystemExit(f"oasis: {error}") from None
+    if changes:
+        write_method_settings(warehouse, changes)
+        shown = ", ".join(f"{name} = {value}" for name, value in changes.items())
+        print(f"Settings of this warehouse ({settings_file(warehouse)}): {shown}")
 
 
 def _require_writable(folder: Path) -> None:
@@ -362,6 +395,12 @@ def _run(arguments: argparse.Namespace) -> int:
         f"Running {_months(first, last)} (partitions {_months(partitions[0], partitions[-1])}; "
         f"closed periods, with cost pools: {_months(closed[0], closed[-1])})"
     )
+    from pipelines.method_settings import changed_since_last_build, read_method_settings
+
+    changed = changed_since_last_build(settings.warehouse, read_method_settings(settings.warehouse))
+    if changed:
+        console.say(f"Settings changed since the last build ({'; '.join(changed)}):")
+        console.say("  every period is rebuilt, whatever periods were asked for.")
     with console.capture():
         result = _execute(first, last)
     log = _keep_log_with_run(console.log_path, settings.reports, result.run_id)

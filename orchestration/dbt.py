@@ -7,6 +7,7 @@ they changed, dbt_project/macros/incremental.sql); a run over every period is a
 import json
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetCheckSpec, AssetExecutionContext, AssetSpec, FreshnessPolicy
@@ -15,6 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from orchestration.dbt_project import oasis_dbt_project
 from orchestration.partitions import one_run_per_range, period_partitions, run_period_scope
 from orchestration.resources import WarehouseResource
+from pipelines.method_settings import changed_since_last_build, read_method_settings, record_build
 
 
 def describe_dbt_test(test: Mapping[str, Any]) -> str | None:
@@ -115,15 +117,26 @@ class OasisDbtTranslator(DagsterDbtTranslator):
 def oasis_dbt_models(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
-    # Not read here: requiring it makes a run of dbt models alone hold the warehouse lock.
+    # Its settings file is read here; requiring it also makes a run of dbt models alone
+    # hold the warehouse lock.
     warehouse: WarehouseResource,
 ) -> Iterator[Any]:
     # Unit tests check the SQL, not the data: `make test` runs them, runs need not.
     command = ["build", "--exclude-resource-type", "unit_test"]
     scope = run_period_scope(context)
-    if scope.is_every_period:
-        command.append("--full-refresh")
+    warehouse_path = Path(warehouse.path)
+    settings = read_method_settings(warehouse_path)
+    changed = changed_since_last_build(warehouse_path, settings)
+    if changed:
+        context.log.info(
+            f"The method's settings changed since the last build ({'; '.join(changed)}): "
+            "every period is rebuilt."
+        )
+    if scope.is_every_period or changed:
+        command += ["--full-refresh", "--vars", json.dumps(settings)]
     else:
-        command += ["--vars", json.dumps({"period_from": scope.first, "period_to": scope.last})]
+        periods = {"period_from": scope.first, "period_to": scope.last}
+        command += ["--vars", json.dumps({**settings, **periods})]
     context.log.info(f"dbt {' '.join(command)}")
     yield from dbt.cli(command, context=context).stream()
+    record_build(warehouse_path, settings)

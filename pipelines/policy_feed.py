@@ -27,8 +27,9 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+
+from pipelines.csv_files import write_csv
 
 # Bump the major number for a breaking change (a column removed, renamed or retyped, a
 # meaning changed); the minor number for a column added. Consumers check the major number.
@@ -235,7 +236,7 @@ def publish_policy_feed(
             stage("previous", paths["parquet"], shutil.copyfile)
         for prefix, table in (("changes_", changes), ("", current)):
             stage(f"{prefix}parquet", table, _write_parquet)
-            stage(f"{prefix}csv", table, _write_csv)
+            stage(f"{prefix}csv", table, write_csv)
             stage(f"{prefix}jsonl", table, _write_jsonl)
 
         change_counts = {
@@ -301,11 +302,6 @@ def _feed_paths(folder: Path) -> dict[str, Path]:
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
     pq.write_table(table, path)
-
-
-def _write_csv(table: pa.Table, path: Path) -> None:
-    # Empty field = null, true/false, '.' decimal point: the conventions of CONTRACT.md.
-    pa_csv.write_csv(table, path)
 
 
 def _write_json(document: dict, path: Path) -> None:

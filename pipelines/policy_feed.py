@@ -95,7 +95,7 @@ CHANGES_SCHEMA = pa.schema(
 
 _FEED_QUERY = f"""
     select
-        '{SCHEMA_VERSION}' as schema_version,
+        $schema_version as schema_version,
         as_of_period,
         customer_id,
         segment,
@@ -141,7 +141,9 @@ def read_policy_flags(
     connection: duckdb.DuckDBPyConnection, as_of_period: str | None = None
 ) -> pa.Table:
     """The flags of the latest as-of period (or of `as_of_period`), in the feed's columns."""
-    flags = connection.sql(_FEED_QUERY, params={"as_of_period": as_of_period})
+    flags = connection.sql(
+        _FEED_QUERY, params={"as_of_period": as_of_period, "schema_version": SCHEMA_VERSION}
+    )
     return to_feed_table(flags.to_arrow_table())
 
 

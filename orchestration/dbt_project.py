@@ -18,11 +18,13 @@ DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 class OasisDbtCliResource(DbtCliResource):
     """dagster-dbt's dbt resource, without its `dbt --version` call.
 
-    dagster-dbt runs `dbt --version` before each dbt command to tell dbt-core from dbt
-    Fusion, and `dbt --version` always asks pypi.org for the latest dbt-core and each
-    adapter (three HTTPS requests; dbt-core#6992): neither DO_NOT_TRACK nor
-    DBT_VERSION_CHECK, which only governs `require-dbt-version`, stops it. DBT_EXECUTABLE
-    is the dbt-core installed beside this Python, so its version is the package's."""
+    dagster-dbt runs `dbt --version` before a resource's first dbt command (once for
+    `dbt parse`, once for `dbt build`: two per `oasis run`) to tell dbt-core from dbt
+    Fusion, and `dbt --version` always asks pypi.org for the latest dbt-core and for each
+    installed adapter (a DNS lookup and an HTTPS connection each, dbt-core#6992): neither
+    DO_NOT_TRACK nor `--no-version-check` / DBT_VERSION_CHECK, which only governs
+    `require-dbt-version`, stops it. DBT_EXECUTABLE is the dbt-core installed beside this
+    Python, so the package's version is the executable's."""
 
     @cached_property
     def _cli_version(self) -> Version:

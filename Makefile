@@ -21,11 +21,13 @@ install: $(INSTALLED)
 run: install
 	$(BIN)/oasis run
 
-# The suite starts a real PostgreSQL 15 and opens reports in headless Chromium:
-# Debian packages, installed when missing (CI runs as root).
+# The suite starts a real PostgreSQL 15, opens reports in headless Chromium and watches
+# for network connections with strace: Debian packages, installed when missing (CI runs
+# as root).
 system-packages:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium chromium-driver; \
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null \
+		|| ! command -v strace >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium chromium-driver strace; \
 	fi
 
 test: install system-packages pytest lint

@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.contract import GL_ACCOUNTS, TABLES, Table
+from pipelines.sql import quote_identifier, quote_literal
 
 # Columns the loader adds to every raw table: where each record came from.
 LINEAGE_COLUMNS = {"_source_file": "VARCHAR", "_source_row": "BIGINT"}
@@ -467,7 +468,7 @@ def _extract_columns(present: dict[str, dict[str, str]]) -> pd.DataFrame:
 
 
 def _column_list(columns: tuple[str, ...]) -> str:
-    return ", ".join(f'"{c}"' for c in columns)
+    return ", ".join(quote_identifier(c) for c in columns)
 
 
 def _extract_constraints(
@@ -505,8 +506,8 @@ class _Constraint:
 
 
 def _constraints(table: Table) -> list[_Constraint]:
-    raw = f'raw."{table.name}"'
-    key_text = " || ', ' || ".join(f'cast("{c}" as varchar)' for c in table.key)
+    raw = f"raw.{quote_identifier(table.name)}"
+    key_text = " || ', ' || ".join(f"cast({quote_identifier(c)} as varchar)" for c in table.key)
     constraints = [
         _Constraint(
             f"primary key ({', '.join(table.key)})",
@@ -523,11 +524,16 @@ def _constraints(table: Table) -> list[_Constraint]:
     ]
     for foreign_key in table.foreign_keys:
         pairs = list(zip(foreign_key.columns, foreign_key.table_columns, strict=True))
-        join = " and ".join(f'parent."{p}" = child."{c}"' for c, p in pairs)
-        child_text = " || ', ' || ".join(f'cast(child."{c}" as varchar)' for c, _ in pairs)
+        join = " and ".join(
+            f"parent.{quote_identifier(p)} = child.{quote_identifier(c)}" for c, p in pairs
+        )
+        child_text = " || ', ' || ".join(
+            f"cast(child.{quote_identifier(c)} as varchar)" for c, _ in pairs
+        )
+        parent = f"raw.{quote_identifier(foreign_key.table)}"
         orphan = (
-            " and ".join(f'child."{c}" is not null' for c in foreign_key.columns)
-            + f' and not exists (select 1 from raw."{foreign_key.table}" as parent where {join})'
+            " and ".join(f"child.{quote_identifier(c)} is not null" for c in foreign_key.columns)
+            + f" and not exists (select 1 from {parent} as parent where {join})"
         )
         constraints.append(
             _Constraint(
@@ -549,7 +555,7 @@ def _constraints(table: Table) -> list[_Constraint]:
                 ((table.name, column),),
                 f"""
                 select count(*), count(*) filter (where {broken}),
-                    min(cast("{column}" as varchar)) filter (where {broken})
+                    min(cast({quote_identifier(column)} as varchar)) filter (where {broken})
                 from {raw}
                 """,
             )
@@ -570,14 +576,14 @@ def _extract_values(
             continue
         aggregates = ["count(*)"]
         for column in columns:
-            name = f'"{column.name}"'
+            name = quote_identifier(column.name)
             aggregates.append(f"count(*) filter (where {name} is null)")
             if column.domain:
-                allowed = ", ".join("'" + value.replace("'", "''") + "'" for value in column.domain)
+                allowed = ", ".join(quote_literal(value) for value in column.domain)
                 outside = f"{name} is not null and {name} not in ({allowed})"
                 aggregates.append(f"count(*) filter (where {outside})")
                 aggregates.append(f"min({name}) filter (where {outside})")
-        sql = f'select {", ".join(aggregates)} from raw."{table.name}"'
+        sql = f"select {', '.join(aggregates)} from raw.{quote_identifier(table.name)}"
         result = list(_rows(connection, sql)[0])
         rows = int(result.pop(0))
         loaded[table.name] = rows

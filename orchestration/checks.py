@@ -39,6 +39,7 @@ from orchestration.reports import run_report
 from orchestration.resources import ReportsFolderResource, WarehouseResource
 from pipelines.audit_report import run_report_folder, write_audit_report
 from pipelines.contract import TABLES
+from pipelines.sql import quote_identifier
 
 if TYPE_CHECKING:
     from expectations.runner import AuditResult, CheckOutcome
@@ -227,10 +228,10 @@ def publish_marts(warehouse: Path, run_id: str) -> Publication:
     temporary.unlink(missing_ok=True)
     connection = duckdb.connect()
     try:
-        connection.execute(f"attach {_literal(warehouse)} as working (read_only)")
+        connection.execute("attach ? as working (read_only)", [str(warehouse)])
         connection.execute(
-            f"attach {_literal(temporary)} as published "
-            f"(storage_version '{PUBLISHED_STORAGE_VERSION}')"
+            "attach ? as published (storage_version ?)",
+            [str(temporary), PUBLISHED_STORAGE_VERSION],
         )
         names = [
             name
@@ -245,11 +246,12 @@ def publish_marts(warehouse: Path, run_id: str) -> Publication:
         connection.execute("create schema published.marts")
         tables = {}
         for name in names:
+            table = quote_identifier(name)
             connection.execute(
-                f'create table published.marts."{name}" as select * from working.marts."{name}"'
+                f"create table published.marts.{table} as select * from working.marts.{table}"
             )
             (tables[name],) = connection.execute(
-                f'select count(*) from published.marts."{name}"'
+                f"select count(*) from published.marts.{table}"
             ).fetchone()
         connection.execute("create schema published.meta")
         connection.execute(
@@ -267,7 +269,3 @@ def publish_marts(warehouse: Path, run_id: str) -> Publication:
     connection.close()
     os.replace(temporary, target)
     return Publication(target, tables)
-
-
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"

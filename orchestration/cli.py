@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
 # The environment of `oasis` and of the Dagster and dbt processes it starts.
 TOOL_ENVIRONMENT = {
-    # Nothing phones home: dbt, Dagster and GX usage statistics off.
+    # Nothing phones home: dbt, Dagster and GX usage statistics off. (No variable stops
+    # `dbt --version` from asking pypi.org for the latest dbt: our dbt resource never runs
+    # it, orchestration/dbt_project.py.)
     "DO_NOT_TRACK": "1",
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     "DAGSTER_DISABLE_TELEMETRY": "1",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipelines.sql import quote_literal
+
 CONTRACT_VERSION = 1
 
 # Contract types -> warehouse (DuckDB) types. Decimals carry 6 places: the loader
@@ -85,7 +87,7 @@ def _fk(column: str, table: str, table_column: str | None = None) -> ForeignKey:
 PERIOD_PATTERN = "[0-9]{4}-(0[1-9]|1[0-2])"
 
 _PERIOD_RULE = (
-    f"regexp_full_match(period, '{PERIOD_PATTERN}')",
+    f"regexp_full_match(period, {quote_literal(PERIOD_PATTERN)})",
     "period",
     "period must be written YYYY-MM",
 )

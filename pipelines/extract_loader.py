@@ -107,6 +107,8 @@ from pipelines.contract import (
     ForeignKey,
     Table,
 )
+from pipelines.sql import quote_identifier as _ident
+from pipelines.sql import quote_literal as _literal
 
 EXTRACT_SUFFIXES = (".csv", ".parquet")
 
@@ -590,7 +592,7 @@ def _own_period_sql(contract: Table) -> str:
     column = contract.column(contract.period_source.column)
     name = _ident(column.name)
     if column.type == "text":
-        return f"case when regexp_full_match({name}, '{PERIOD_PATTERN}') then {name} end"
+        return f"case when regexp_full_match({name}, {_literal(PERIOD_PATTERN)}) then {name} end"
     return (
         f"case when coalesce({_is_valid_sql(column)}, false) "
         f"then strftime(try_cast({name} as {column.warehouse_type}), '%Y-%m') end"
@@ -1062,10 +1064,9 @@ def _is_valid_sql(column: Column) -> str:
         return f"try_cast({name} as decimal(38, 18)) = {typed}"
     if column.type == "decimal":
         return f"try_cast({name} as decimal(38, 20)) = {typed}"
-    if column.type == "date":
-        return f"regexp_full_match(trim({name}), '{_ISO_DATE}') and {typed} is not null"
-    if column.type == "timestamp":
-        return f"regexp_full_match(trim({name}), '{_ISO_TIMESTAMP}') and {typed} is not null"
+    if column.type in ("date", "timestamp"):
+        pattern = _ISO_DATE if column.type == "date" else _ISO_TIMESTAMP
+        return f"regexp_full_match(trim({name}), {_literal(pattern)}) and {typed} is not null"
     return f"{typed} is not null"
 
 
@@ -1518,14 +1519,6 @@ def _drop_working_tables(con: duckdb.DuckDBPyConnection, ranks: list[int]) -> No
 
 
 # --- SQL text -----------------------------------------------------------------------
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _column_list(columns: tuple[str, ...]) -> str:

@@ -27,8 +27,9 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+
+from pipelines.csv_files import write_csv
 
 # Bump the major number for a breaking change (a column removed, renamed or retyped, a
 # meaning changed); the minor number for a column added. Consumers check the major number.
@@ -94,7 +95,7 @@ CHANGES_SCHEMA = pa.schema(
 
 _FEED_QUERY = f"""
     select
-        '{SCHEMA_VERSION}' as schema_version,
+        $schema_version as schema_version,
         as_of_period,
         customer_id,
         segment,
@@ -140,7 +141,9 @@ def read_policy_flags(
     connection: duckdb.DuckDBPyConnection, as_of_period: str | None = None
 ) -> pa.Table:
     """The flags of the latest as-of period (or of `as_of_period`), in the feed's columns."""
-    flags = connection.sql(_FEED_QUERY, params={"as_of_period": as_of_period})
+    flags = connection.sql(
+        _FEED_QUERY, params={"as_of_period": as_of_period, "schema_version": SCHEMA_VERSION}
+    )
     return to_feed_table(flags.to_arrow_table())
 
 
@@ -235,7 +238,7 @@ def publish_policy_feed(
             stage("previous", paths["parquet"], shutil.copyfile)
         for prefix, table in (("changes_", changes), ("", current)):
             stage(f"{prefix}parquet", table, _write_parquet)
-            stage(f"{prefix}csv", table, _write_csv)
+            stage(f"{prefix}csv", table, write_csv)
             stage(f"{prefix}jsonl", table, _write_jsonl)
 
         change_counts = {
@@ -301,11 +304,6 @@ def _feed_paths(folder: Path) -> dict[str, Path]:
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
     pq.write_table(table, path)
-
-
-def _write_csv(table: pa.Table, path: Path) -> None:
-    # Empty field = null, true/false, '.' decimal point: the conventions of CONTRACT.md.
-    pa_csv.write_csv(table, path)
 
 
 def _write_json(document: dict, path: Path) -> None:

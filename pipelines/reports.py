@@ -1,6 +1,6 @@
 """Run reports for people: the profit map, the whale curve's headline and what the
-load quarantined or left waiting. Reads small marts only; the quarantine is copied
-by DuckDB straight to CSV, never through Python."""
+load quarantined or left waiting. Reads small marts only; the quarantine goes to CSV
+in Arrow batches, never whole through Python."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.audit_report import SUMMARY_FILE as AUDIT_SUMMARY_FILE
+from pipelines.csv_files import write_csv
 
 SEGMENT_ORDER = ("profit_peak", "profit_drain", "profit_desert")
 
@@ -151,9 +152,11 @@ def write_run_report(connection: duckdb.DuckDBPyConnection, reports_dir: Path, r
     run_dir.mkdir(parents=True, exist_ok=True)
     summary = read_run_summary(connection)
     quarantine_csv = run_dir / "quarantine.csv"
-    connection.execute(
-        f"copy (select * from raw.quarantine order by table_name, source_file, source_row) "
-        f"to '{quarantine_csv.as_posix()}' (header, delimiter ',')"
+    write_csv(
+        connection.sql(
+            "select * from raw.quarantine order by table_name, source_file, source_row"
+        ).to_arrow_reader(),
+        quarantine_csv,
     )
     sections = [
         f"# Oasis run {run_id}",

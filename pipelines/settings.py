@@ -117,7 +117,7 @@ def resolve_settings(
         chosen = flag or (Path(environ[variable]) if environ.get(variable) else default)
         return chosen.resolve()
 
-    warehouse = pick(warehouse, "OASIS_WAREHOUSE", home / "warehouse.duckdb")
+    warehouse = _dbt_duckdb_can_name(pick(warehouse, "OASIS_WAREHOUSE", home / "warehouse.duckdb"))
     return Settings(
         home=home,
         source=pick(source, "OASIS_SOURCE", home / "demo"),
@@ -130,6 +130,26 @@ def resolve_settings(
         dagster_instance=_dagster_instance(environ),
         month_close_day=_month_close_day(environ),
     )
+
+
+# dbt-duckdb names the warehouse's DuckDB catalog after its file name (up to the first dot)
+# and writes that name into string literals of its SQL without escaping, so a quote in the
+# file name fails every dbt build (`wärehouse o'k.duckdb`: "unterminated quoted
+# identifier"). It also reads the path as a URL, so a `#` or `?` would cut it short. Any
+# other character is fine, in the folders and the file name (spaces, apostrophes in
+# folders, non-ASCII letters): Oasis passes paths to DuckDB as parameters.
+_CATALOG_BREAKERS = {"'", '"'}
+_URL_BREAKERS = {"#", "?"}
+
+
+def _dbt_duckdb_can_name(warehouse: Path) -> Path:
+    catalog = warehouse.name.lstrip(".").split(".")[0]
+    if _CATALOG_BREAKERS & set(catalog) or _URL_BREAKERS & set(str(warehouse)):
+        raise SettingsError(
+            f"the warehouse {warehouse} cannot be built by dbt-duckdb: its file name must hold "
+            "no quote (' or \") and its path no '#' or '?'; any other character is fine"
+        )
+    return warehouse
 
 
 def _seconds(environ: Mapping[str, str], variable: str) -> int:

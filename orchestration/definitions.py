@@ -6,14 +6,15 @@ import os
 from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
 
 from orchestration.automation import JOB_NAME, month_close_schedule, new_extracts_sensor
-from orchestration.checks import audited_warehouse, published_warehouse
+from orchestration.checks import audited_warehouse
 from orchestration.dbt import oasis_dbt_models
 from orchestration.dbt_project import dbt_cli_resource
-from orchestration.feed import ExportsFolderResource, customer_policy_feed
 from orchestration.ingest import erp_extract_assets
+from orchestration.publish import publication
 from orchestration.reports import run_report
 from orchestration.resources import (
     WAREHOUSE_RUN_TAG,
+    ExportsFolderResource,
     LandingFolderResource,
     ReportsFolderResource,
     WarehouseResource,
@@ -36,8 +37,7 @@ defs = Definitions(
         oasis_dbt_models,
         run_report,
         audited_warehouse,
-        published_warehouse,
-        customer_policy_feed,
+        publication,
     ],
     jobs=[oasis_build],
     schedules=[month_close_schedule],

@@ -1,4 +1,5 @@
-"""Resources: where the warehouse and the landing folder are (set through EnvVar)."""
+"""Resources: where the warehouse, the landing, reports and exports folders are (set through
+EnvVar)."""
 
 from __future__ import annotations
 
@@ -69,4 +70,10 @@ class LandingFolderResource(ConfigurableResource):
 
 
 class ReportsFolderResource(ConfigurableResource):
+    path: str
+
+
+class ExportsFolderResource(ConfigurableResource):
+    """Where feeds for other systems are written (OASIS_EXPORTS)."""
+
     path: str

@@ -166,7 +166,20 @@ def _prepare(arguments: argparse.Namespace) -> tuple[Settings, list[str]]:
         parsing = background.submit(prepare_dbt_manifest)
         partitions = _register_periods(settings)
         parsing.result()
+    _fail_dead_run(settings)
     return settings, partitions
+
+
+def _fail_dead_run(settings: Settings) -> None:
+    """A killed run of this warehouse would hold the UI's run queue for good: mark it failed."""
+    from dagster import DagsterInstance
+
+    from orchestration.dead_runs import fail_dead_run
+
+    with DagsterInstance.get() as instance:
+        done = fail_dead_run(instance, settings.warehouse)
+    if done:
+        print(f"oasis: {done}", flush=True)
 
 
 def _seed_dagster_instance(settings: Settings, environ: Mapping[str, str]) -> None:

@@ -42,7 +42,9 @@ class WarehouseResource(ConfigurableResource):
         # last (test_warehouse_lock.py checks it). The multiprocess executor would set them
         # up per step, and two parallel steps would lock each other out.
         progress = context.log.warning if context.log else None
-        with hold_warehouse_lock(Path(self.path), self.lock_wait_seconds, progress=progress):
+        with hold_warehouse_lock(
+            Path(self.path), self.lock_wait_seconds, progress=progress, run_id=context.run_id
+        ):
             yield self
 
     @contextmanager

@@ -170,18 +170,21 @@ def published_path(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.stem}.published.duckdb")
 
 
-def stage_marts(warehouse: Path, run_id: str) -> tuple[Publication, StagedFiles]:
+def stage_marts(
+    warehouse: Path, run_id: str, config: dict[str, str]
+) -> tuple[Publication, StagedFiles]:
     """Copies every table of the schema `marts` into a new published file.
 
     Written to a temporary file beside the published one; committing the staged file
     renames it over that one, so a reader sees the old file or the new one, never half of
     one, and a reader that has the old file open keeps reading it. Views (the audit trail)
     are not copied: they read intermediate tables that the published file does not have.
+    `config`: DuckDB's settings (pipelines.settings.duckdb_config).
     """
     target = published_path(Path(warehouse))
     temporary = target.with_name(f".{target.name}.{run_id[:8]}.tmp")
     temporary.unlink(missing_ok=True)
-    connection = duckdb.connect()
+    connection = duckdb.connect(config=config)
     try:
         connection.execute(f"attach {_literal(warehouse)} as working (read_only)")
         connection.execute(

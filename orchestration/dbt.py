@@ -16,6 +16,9 @@ from orchestration.dbt_project import oasis_dbt_project
 from orchestration.partitions import one_run_per_range, period_partitions, run_period_scope
 from orchestration.resources import WarehouseResource
 
+# How DuckDB's out-of-memory errors begin, in dbt's output.
+OUT_OF_MEMORY = "Out of Memory Error"
+
 
 class OasisDbtTranslator(DagsterDbtTranslator):
     """Adds what dbt's own config cannot say to Dagster: how old a model may get
@@ -51,7 +54,8 @@ class OasisDbtTranslator(DagsterDbtTranslator):
 def oasis_dbt_models(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
-    # Not read here: requiring it makes a run of dbt models alone hold the warehouse lock.
+    # Names DuckDB's memory setting; requiring it makes a run of dbt models alone hold the
+    # warehouse lock.
     warehouse: WarehouseResource,
 ) -> Iterator[Any]:
     # Unit tests check the SQL, not the data: `make test` runs them, runs need not.
@@ -62,4 +66,13 @@ def oasis_dbt_models(
     else:
         command += ["--vars", json.dumps({"period_from": scope.first, "period_to": scope.last})]
     context.log.info(f"dbt {' '.join(command)}")
-    yield from dbt.cli(command, context=context).stream()
+    invocation = dbt.cli(command, context=context, raise_on_error=False)
+    yield from invocation.stream()
+    error = invocation.get_error()
+    if error is None:
+        return
+    # dagster-dbt's error quotes dbt's errors, and DuckDB's tips name its own setting.
+    text = str(error)
+    if OUT_OF_MEMORY in text:
+        raise warehouse.out_of_memory(text[text.index(OUT_OF_MEMORY) :]) from error
+    raise error

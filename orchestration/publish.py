@@ -68,7 +68,7 @@ def publication(
     exports: ExportsFolderResource,
 ) -> Iterator[MaterializeResult]:
     _require_audit_of_this_run(context)
-    marts, staged = stage_marts(Path(warehouse.path), context.run_id)
+    marts, staged = stage_marts(Path(warehouse.path), context.run_id, warehouse.duckdb_config)
     try:
         with warehouse.connect(read_only=True) as connection:
             flags = read_policy_flags(connection)

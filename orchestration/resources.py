@@ -8,9 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-from dagster import ConfigurableResource, InitResourceContext
+from dagster import ConfigurableResource, Failure, InitResourceContext
 
 from pipelines.landing import LandingScan, scan_landing
+from pipelines.settings import duckdb_config, out_of_memory_message
 from pipelines.warehouse_lock import hold_warehouse_lock
 
 # The run tag naming the warehouse a job writes (its path is the value). dagster.yaml limits
@@ -47,14 +48,21 @@ class WarehouseResource(ConfigurableResource):
         ):
             yield self
 
+    @property
+    def duckdb_config(self) -> dict[str, str]:
+        return duckdb_config(Path(self.path), self.memory_limit)
+
+    def out_of_memory(self, duckdb_said: str) -> Failure:
+        return Failure(out_of_memory_message(Path(self.path), self.memory_limit, duckdb_said))
+
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        connection = duckdb.connect(
-            self.path, read_only=read_only, config={"memory_limit": self.memory_limit}
-        )
+        connection = duckdb.connect(self.path, read_only=read_only, config=self.duckdb_config)
         try:
             yield connection
+        except duckdb.OutOfMemoryException as error:
+            raise self.out_of_memory(str(error)) from error
         finally:
             connection.close()
 

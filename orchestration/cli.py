@@ -24,6 +24,7 @@ from pipelines.settings import (
 )
 
 if TYPE_CHECKING:
+    from dagster import DagsterInstance, ExecuteInProcessResult
     from dagster._utils.error import SerializableErrorInfo
 
 # The environment of `oasis` and of the Dagster and dbt processes it starts.
@@ -236,6 +237,27 @@ def _register_periods(settings: Settings) -> list[str]:
     return partitions
 
 
+def _say_why_the_run_failed(
+    instance: DagsterInstance, result: ExecuteInProcessResult, settings: Settings
+) -> None:
+    from orchestration.reports import error_sentence, failed_checks
+
+    failures = result.get_step_failure_events()
+    if failures:
+        steps = ", ".join(event.step_key for event in failures)
+        print(f"\noasis: the run failed in {steps}:", file=sys.stderr)
+        reasons = failed_checks(instance, result.run_id) + [
+            error_sentence(event.event_specific_data.error.message) for event in failures
+        ]
+        for reason in reasons:
+            print(f"  - {reason}", file=sys.stderr)
+        print(f"Its run report is listed in {settings.reports / 'index.html'}", file=sys.stderr)
+    else:  # before any step, e.g. another run holds the warehouse
+        error = result.get_run_failure_event().event_specific_data.error
+        print(f"\noasis: the run could not start: {_root_cause(error)}", file=sys.stderr)
+    print(f"Open `oasis ui` and look at run {result.run_id} for details.", file=sys.stderr)
+
+
 def _root_cause(error: SerializableErrorInfo | None) -> str:
     while error is not None and error.cause is not None:
         error = error.cause
@@ -287,15 +309,9 @@ def _run(arguments: argparse.Namespace) -> int:
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
             tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
         )
-    if not result.success:
-        failed = [event.step_key for event in result.get_step_failure_events()]
-        if failed:
-            print(f"\noasis: the run failed in {', '.join(failed)}.", file=sys.stderr)
-        else:  # before any step, e.g. another run holds the warehouse
-            error = result.get_run_failure_event().event_specific_data.error
-            print(f"\noasis: the run could not start: {_root_cause(error)}", file=sys.stderr)
-        print(f"Open `oasis ui` and look at run {result.run_id} for details.", file=sys.stderr)
-        return 1
+        if not result.success:
+            _say_why_the_run_failed(instance, result, settings)
+            return 1
 
     import duckdb
 

@@ -11,7 +11,7 @@ from orchestration.dbt import oasis_dbt_models
 from orchestration.dbt_project import dbt_cli_resource
 from orchestration.ingest import erp_extract_assets
 from orchestration.publish import publication
-from orchestration.reports import run_report
+from orchestration.reports import failed_run_report, run_report
 from orchestration.resources import (
     WAREHOUSE_RUN_TAG,
     ExportsFolderResource,
@@ -32,12 +32,16 @@ oasis_build = define_asset_job(
 )
 
 defs = Definitions(
+    # Every asset's failure writes the run report of the failed run, whatever job ran it.
     assets=[
-        *erp_extract_assets,
-        oasis_dbt_models,
-        run_report,
-        audited_warehouse,
-        publication,
+        asset.with_hooks({failed_run_report})
+        for asset in (
+            *erp_extract_assets,
+            oasis_dbt_models,
+            run_report,
+            audited_warehouse,
+            publication,
+        )
     ],
     jobs=[oasis_build],
     schedules=[month_close_schedule],

@@ -38,6 +38,7 @@ from orchestration.reports import run_report
 from orchestration.resources import ReportsFolderResource, WarehouseResource
 from pipelines.audit_report import run_report_folder, write_audit_report
 from pipelines.contract import TABLES
+from pipelines.mid_update import clear_mid_update
 from pipelines.publication import StagedFiles
 
 if TYPE_CHECKING:
@@ -91,6 +92,10 @@ def audited_warehouse(
     settings = AuditSettings.from_environment(os.environ)
     with warehouse.connect(read_only=True) as connection:
         audit = run_audit(connection, settings, warehouse=warehouse.path)
+    if not audit.errors:
+        # Built and audited: whatever an earlier run left half-done is whole again.
+        with warehouse.connect() as connection:
+            clear_mid_update(connection)
     report = write_audit_report(
         run_report_folder(Path(reports.path), context.run_id),
         audit.to_dict(run_id=context.run_id, mode="run"),

@@ -1,7 +1,8 @@
 """The dbt project as Dagster assets: one `dbt build` per run (models and their tests),
 partitioned by period. A run over some periods passes them to dbt as the vars
 period_from and period_to (the incremental models rebuild those periods and what
-they changed, dbt_project/macros/incremental.sql); a run over every period is a
+they changed, dbt_project/macros/incremental.sql), widened to the periods an unfinished
+run left to rebuild (pipelines/mid_update.py); a run over every period is a
 `--full-refresh`. Needs manifest.json at import (orchestration.dbt_project)."""
 
 import json
@@ -15,6 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from orchestration.dbt_project import oasis_dbt_project
 from orchestration.partitions import one_run_per_range, period_partitions, run_period_scope
 from orchestration.resources import WarehouseResource
+from pipelines.mid_update import mid_updates
 
 # How DuckDB's out-of-memory errors begin, in dbt's output.
 OUT_OF_MEMORY = "Out of Memory Error"
@@ -54,13 +56,14 @@ class OasisDbtTranslator(DagsterDbtTranslator):
 def oasis_dbt_models(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
-    # Names DuckDB's memory setting; requiring it makes a run of dbt models alone hold the
-    # warehouse lock.
+    # Read for what unfinished runs left to rebuild, named in out-of-memory errors; requiring
+    # it also makes a run of dbt models alone hold the warehouse lock.
     warehouse: WarehouseResource,
 ) -> Iterator[Any]:
     # Unit tests check the SQL, not the data: `make test` runs them, runs need not.
     command = ["build", "--exclude-resource-type", "unit_test"]
-    scope = run_period_scope(context)
+    with warehouse.connect(read_only=True) as connection:
+        scope = run_period_scope(context, mid_updates(connection))
     if scope.is_every_period:
         command.append("--full-refresh")
     else:

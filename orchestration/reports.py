@@ -9,6 +9,7 @@ the UI. A run that fails before any step (another run holds the warehouse) never
 its work: `oasis run` says so, the daemon retries it (docs/dagster_instance.md).
 """
 
+import re
 from pathlib import Path
 
 from dagster import (
@@ -35,6 +36,8 @@ from pipelines.reports import (
 # dagster-dbt's error runs on with the dbt command and where its logs are; what dbt said
 # comes after this line.
 _DBT_ERRORS = "Errors parsed from dbt logs:"
+# How Dagster's error messages begin: "dagster._core.definitions.events.Failure: ...".
+_CLASS_PATH = re.compile(r"^(\w+\.)+\w+: ")
 
 
 @asset(
@@ -93,8 +96,9 @@ def failed_checks(instance: DagsterInstance, run_id: str) -> list[str]:
 
 
 def error_sentence(error: str) -> str:
-    """A failed step's error, for people: of dagster-dbt's, what dbt said."""
-    text = error.strip()
+    """A failed step's error, for people: without the exception's class path, and of
+    dagster-dbt's, what dbt said."""
+    text = _CLASS_PATH.sub("", error.strip())
     if _DBT_ERRORS in text:
         return "dbt: " + " ".join(text.split(_DBT_ERRORS, 1)[1].split())
     return text

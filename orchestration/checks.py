@@ -2,11 +2,11 @@
 
 `audited_warehouse` runs every suite of expectations/ against the working warehouse
 (read-only), writes the audit report into the run's report folder, and reports each
-check as a blocking asset check with a sentence and numbers. `published_warehouse`
-then copies the marts into `<warehouse>.published.duckdb`, the file BI tools and
-feeds read. A check failing with an error fails the audit step, so Dagster skips the
-publication, the run fails (`oasis run` exits 1) and the published file keeps its
-previous version. Warnings are reported and do not block.
+check as a blocking asset check with a sentence and numbers. The publication
+(orchestration/publish.py) then copies the marts into `<warehouse>.published.duckdb`, the
+file BI tools read, with `stage_marts` below. A check failing with an error fails the
+audit step, so Dagster skips the publication, the run fails (`oasis run` exits 1) and the
+published file keeps its previous version. Warnings are reported and do not block.
 
 Why a copy: dbt builds every model in one `dbt build` call, so no check can stop the
 working file's marts from being replaced (blocking checks only hold back later
@@ -26,7 +26,6 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
-    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -39,6 +38,8 @@ from orchestration.reports import run_report
 from orchestration.resources import ReportsFolderResource, WarehouseResource
 from pipelines.audit_report import run_report_folder, write_audit_report
 from pipelines.contract import TABLES
+from pipelines.mid_update import clear_mid_update
+from pipelines.publication import StagedFiles
 from pipelines.sql import quote_identifier
 
 if TYPE_CHECKING:
@@ -92,6 +93,10 @@ def audited_warehouse(
     settings = AuditSettings.from_environment(os.environ)
     with warehouse.connect(read_only=True) as connection:
         audit = run_audit(connection, settings, warehouse=warehouse.path)
+    if not audit.errors:
+        # Built and audited: whatever an earlier run left half-done is whole again.
+        with warehouse.connect() as connection:
+            clear_mid_update(connection)
     report = write_audit_report(
         run_report_folder(Path(reports.path), context.run_id),
         audit.to_dict(run_id=context.run_id, mode="run"),
@@ -109,50 +114,6 @@ def audited_warehouse(
         },
         check_results=[_check_result(outcome) for outcome in audit.checks],
     )
-
-
-@asset(
-    deps=[AUDITED_WAREHOUSE],
-    group_name="publish",
-    owners=["team:data-engineering"],
-    kinds={"duckdb"},
-    description=(
-        "<warehouse>.published.duckdb: the marts as tables, for BI tools and downstream "
-        "feeds, replaced only after the audit passed. Readable by DuckDB 1.4 and later. "
-        "The audit trail view marts.fct_cost_allocations stays in the working warehouse "
-        "(stored, it would be ~13 rows per P&L row)."
-    ),
-)
-def published_warehouse(
-    context: AssetExecutionContext, warehouse: WarehouseResource
-) -> MaterializeResult:
-    _require_audit_of_this_run(context)
-    publication = publish_marts(Path(warehouse.path), context.run_id)
-    context.log.info(
-        f"Published {len(publication.tables)} marts to {publication.path} "
-        f"({sum(publication.tables.values()):,} rows)"
-    )
-    return MaterializeResult(
-        metadata={
-            "path": MetadataValue.path(str(publication.path)),
-            "tables": MetadataValue.json(publication.tables),
-            "storage_version": PUBLISHED_STORAGE_VERSION,
-        }
-    )
-
-
-def _require_audit_of_this_run(context: AssetExecutionContext) -> None:
-    """Publishing alone (say, from the UI) would skip the audit: refuse it."""
-    latest = context.instance.get_latest_materialization_event(AUDITED_WAREHOUSE)
-    materialization = latest.asset_materialization if latest else None
-    errors = materialization.metadata.get("errors") if materialization else None
-    if latest is None or latest.run_id != context.run_id:
-        raise Failure(
-            "published_warehouse publishes only what the same run audited: materialize "
-            "audited_warehouse together with it."
-        )
-    if errors is None or errors.value != 0:
-        raise Failure("the audit of this run found errors: nothing is published.")
 
 
 # --- turning the audit into Dagster's words ------------------------------------------------
@@ -215,18 +176,21 @@ def published_path(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.stem}.published.duckdb")
 
 
-def publish_marts(warehouse: Path, run_id: str) -> Publication:
-    """Copies every table of the schema `marts` into the published file.
+def stage_marts(
+    warehouse: Path, run_id: str, config: dict[str, str]
+) -> tuple[Publication, StagedFiles]:
+    """Copies every table of the schema `marts` into a new published file.
 
-    Written to a temporary file beside it and renamed over it, so a reader sees the
-    old file or the new one, never half of one; a reader that has the old file open
-    keeps reading it. Views (the audit trail) are not copied: they read intermediate
-    tables that the published file does not have.
+    Written to a temporary file beside the published one; committing the staged file
+    renames it over that one, so a reader sees the old file or the new one, never half of
+    one, and a reader that has the old file open keeps reading it. Views (the audit trail)
+    are not copied: they read intermediate tables that the published file does not have.
+    `config`: DuckDB's settings (pipelines.settings.duckdb_config).
     """
     target = published_path(Path(warehouse))
     temporary = target.with_name(f".{target.name}.{run_id[:8]}.tmp")
     temporary.unlink(missing_ok=True)
-    connection = duckdb.connect()
+    connection = duckdb.connect(config=config)
     try:
         connection.execute("attach ? as working (read_only)", [str(warehouse)])
         connection.execute(
@@ -267,5 +231,6 @@ def publish_marts(warehouse: Path, run_id: str) -> Publication:
         temporary.unlink(missing_ok=True)
         raise
     connection.close()
-    os.replace(temporary, target)
-    return Publication(target, tables)
+    staged = StagedFiles()
+    staged.add(temporary, target)
+    return Publication(target, tables), staged

@@ -26,6 +26,7 @@ from pipelines.settings import (
 
 if TYPE_CHECKING:
     from pipelines.landing import LandingScan
+    from pipelines.mid_update import MidUpdate
 
 # The environment of `oasis` and of the Dagster and dbt processes it starts.
 TOOL_ENVIRONMENT = {
@@ -150,6 +151,13 @@ def _parser() -> argparse.ArgumentParser:
         "write the audit report; exit 1 when an error-level check fails",
     )
     check.add_argument("--warehouse", type=Path, help="as for `oasis run`")
+    check.add_argument(
+        "--working",
+        action="store_true",
+        help="audit the working warehouse that runs build (the default: the audit reads its "
+        "raw tables, which the published copy does not have); one that a failed run left "
+        "mid-update is reported as such, with the periods the next run rebuilds",
+    )
     check.set_defaults(command=_check, parser=check)
 
     ui = commands.add_parser("ui", help="start Dagster's web UI on this project")
@@ -205,7 +213,20 @@ def _prepare(arguments: argparse.Namespace) -> tuple[Settings, LandingScan]:
         parsing = background.submit(prepare_dbt_manifest)
         scan = _register_periods(settings)
         parsing.result()
+    _fail_dead_run(settings)
     return settings, scan
+
+
+def _fail_dead_run(settings: Settings) -> None:
+    """A killed run of this warehouse would hold the UI's run queue for good: mark it failed."""
+    from dagster import DagsterInstance
+
+    from orchestration.dead_runs import fail_dead_run
+
+    with DagsterInstance.get() as instance:
+        done = fail_dead_run(instance, settings.warehouse)
+    if done:
+        print(f"oasis: {done}", flush=True)
 
 
 def _seed_dagster_instance(settings: Settings, environ: Mapping[str, str]) -> None:
@@ -407,7 +428,7 @@ def _run(arguments: argparse.Namespace) -> int:
         result = _execute(first, last)
     log = _keep_log_with_run(console.log_path, settings.reports, result.run_id)
     if not result.success:
-        _tell_failure(console, result, settings, log)
+        _tell_failure(console, result, log)
         return 1
     _tell_success(console, settings, result.run_id, log)
     return 0
@@ -444,20 +465,21 @@ def _keep_log_with_run(log: Path, reports: Path, run_id: str) -> Path:
     return kept
 
 
-def _tell_failure(console, result, settings: Settings, log: Path) -> None:
-    """The last lines of a failed run: what failed in words, where the log is, what to do."""
-    import json
+def _tell_failure(console, result, log: Path) -> None:
+    """The last lines of a failed run: what failed in words (the reasons its failure hook
+    wrote into the run's report), where the log is, what to do."""
+    from orchestration.console import root_cause
+    from pipelines.audit_report import read_failure
 
-    from orchestration.console import failure_reasons
-    from orchestration.dbt import describe_dbt_node
-    from pipelines.audit_report import SUMMARY_FILE
-
-    audit = log.parent / SUMMARY_FILE
-    audit_summary = json.loads(audit.read_text()) if audit.exists() else None
-    console.tell(f"\noasis: run {result.run_id[:8]} failed:")
-    for reason in failure_reasons(result, console, audit_summary, describe_dbt_node):
-        console.tell(f"  {reason}")
-    console.tell(f"Full log and reports: {log.parent}")
+    failure = read_failure(log.parent)
+    if failure is not None:
+        console.tell(f"\noasis: the run failed in {', '.join(failure['steps'])}:")
+        for reason in failure["reasons"]:
+            console.tell(f"  - {reason}")
+    else:  # before any step, e.g. another run holds the warehouse
+        error = result.get_run_failure_event().event_specific_data.error
+        console.tell(f"\noasis: the run could not start: {root_cause(error)}")
+    console.tell(f"Full log and report of run {result.run_id[:8]}: {log.parent}")
     console.tell(
         "Nothing was published: BI tools and the feed keep the last good version. "
         "Fix the cause above and run again."
@@ -513,9 +535,35 @@ def _explain(arguments: argparse.Namespace) -> int:
 def _check(arguments: argparse.Namespace) -> int:
     settings = resolve_settings(os.environ, warehouse=arguments.warehouse)
     os.environ.update(TOOL_ENVIRONMENT)
+    unfinished = _mid_updates(settings.warehouse)
+    if unfinished:
+        for update in unfinished:
+            print(f"oasis check: {settings.warehouse} is {update.describe()}.", file=sys.stderr)
+        print(
+            "Its raw tables and marts disagree until then: not audited. The next `oasis run` "
+            "rebuilds those periods by itself, whatever periods it is asked for.",
+            file=sys.stderr,
+        )
+        return 1
     from expectations.runner import check_warehouse
 
     return check_warehouse(settings.warehouse, settings.reports)
+
+
+def _mid_updates(warehouse: Path) -> list[MidUpdate]:
+    """What unfinished runs left to rebuild in the warehouse; none when it cannot be read
+    (the audit then says why)."""
+    import duckdb
+
+    from pipelines.mid_update import mid_updates
+
+    if not warehouse.is_file():
+        return []
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            return mid_updates(connection)
+    except duckdb.Error:
+        return []
 
 
 def _ui(arguments: argparse.Namespace) -> int:

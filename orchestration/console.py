@@ -283,34 +283,6 @@ def oasis_console_logger(init_context) -> logging.Logger:
 # --- the last lines -------------------------------------------------------------------------
 
 
-def failure_reasons(
-    result, console: RunConsole, audit_summary: dict | None, describe_node
-) -> list[str]:
-    """What failed, in words: each failed step's own message (the loader names file, row and
-    column), each failed dbt node with the sentence of what it checks, and each audit check
-    that failed with an error, with its numbers. `result` is Dagster's ExecuteInProcessResult;
-    `describe_node(name)` gives a dbt node's sentence."""
-    reasons = []
-    for event in result.get_step_failure_events():
-        stage = stage_of(event.step_key)
-        if stage == "dbt" and console.failed_dbt_nodes:
-            for status, name in console.failed_dbt_nodes:
-                kind = "did not build" if status == "ERROR" else "failed"
-                sentence = describe_node(name)
-                reasons.append(f"dbt: {name} {kind}" + (f": {sentence}" if sentence else ""))
-            continue
-        if stage in ("audit", "publish") and audit_summary is not None:
-            for check in audit_summary.get("checks", []):
-                if check.get("status") == "error":
-                    reasons.append(f"audit: {check['title']}: {check['summary']}")
-            continue
-        reasons.append(f"{event.step_key}: {root_cause(event.event_specific_data.error)}")
-    if not reasons:  # before any step, e.g. another run holds the warehouse
-        error = result.get_run_failure_event().event_specific_data.error
-        reasons.append(f"the run could not start: {root_cause(error)}")
-    return reasons
-
-
 def root_cause(error) -> str:
     """The innermost message of a Dagster SerializableErrorInfo, without its traceback."""
     while error is not None and error.cause is not None:

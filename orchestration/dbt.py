@@ -1,7 +1,8 @@
 """The dbt project as Dagster assets: one `dbt build` per run (models and their tests),
 partitioned by period. A run over some periods passes them to dbt as the vars
 period_from and period_to (the incremental models rebuild those periods and what
-they changed, dbt_project/macros/incremental.sql); a run over every period is a
+they changed, dbt_project/macros/incremental.sql), widened to the periods an unfinished
+run left to rebuild (pipelines/mid_update.py); a run over every period is a
 `--full-refresh`. Needs manifest.json at import (orchestration.dbt_project)."""
 
 import json
@@ -17,6 +18,10 @@ from orchestration.dbt_project import oasis_dbt_project
 from orchestration.partitions import one_run_per_range, period_partitions, run_period_scope
 from orchestration.resources import WarehouseResource
 from pipelines.method_settings import changed_since_last_build, read_method_settings, record_build
+from pipelines.mid_update import mid_updates
+
+# How DuckDB's out-of-memory errors begin, in dbt's output.
+OUT_OF_MEMORY = "Out of Memory Error"
 
 
 def describe_dbt_test(test: Mapping[str, Any]) -> str | None:
@@ -117,13 +122,15 @@ class OasisDbtTranslator(DagsterDbtTranslator):
 def oasis_dbt_models(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
-    # Its settings file is read here; requiring it also makes a run of dbt models alone
-    # hold the warehouse lock.
+    # Read for its settings file, what unfinished runs left to rebuild, and named in
+    # out-of-memory errors; requiring it also makes a run of dbt models alone hold the
+    # warehouse lock.
     warehouse: WarehouseResource,
 ) -> Iterator[Any]:
     # Unit tests check the SQL, not the data: `make test` runs them, runs need not.
     command = ["build", "--exclude-resource-type", "unit_test"]
-    scope = run_period_scope(context)
+    with warehouse.connect(read_only=True) as connection:
+        scope = run_period_scope(context, mid_updates(connection))
     warehouse_path = Path(warehouse.path)
     settings = read_method_settings(warehouse_path)
     changed = changed_since_last_build(warehouse_path, settings)
@@ -138,5 +145,14 @@ def oasis_dbt_models(
         periods = {"period_from": scope.first, "period_to": scope.last}
         command += ["--vars", json.dumps({**settings, **periods})]
     context.log.info(f"dbt {' '.join(command)}")
-    yield from dbt.cli(command, context=context).stream()
-    record_build(warehouse_path, settings)
+    invocation = dbt.cli(command, context=context, raise_on_error=False)
+    yield from invocation.stream()
+    error = invocation.get_error()
+    if error is None:
+        record_build(warehouse_path, settings)
+        return
+    # dagster-dbt's error quotes dbt's errors, and DuckDB's tips name its own setting.
+    text = str(error)
+    if OUT_OF_MEMORY in text:
+        raise warehouse.out_of_memory(text[text.index(OUT_OF_MEMORY) :]) from error
+    raise error

@@ -13,6 +13,8 @@ from pipelines.settings import REPO_ROOT
 
 # The dbt installed beside this Python, whether or not its virtualenv is activated.
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
+# What Dagster runs: that dbt, killed with the process that started it (orchestration/dbt_child.py).
+DBT_BOUND_TO_PARENT = Path(sys.executable).parent / "oasis-dbt"
 
 
 class OasisDbtCliResource(DbtCliResource):
@@ -47,4 +49,6 @@ def prepare_dbt_manifest() -> None:
 
 
 def dbt_cli_resource() -> DbtCliResource:
-    return OasisDbtCliResource(project_dir=oasis_dbt_project, dbt_executable=str(DBT_EXECUTABLE))
+    return OasisDbtCliResource(
+        project_dir=oasis_dbt_project, dbt_executable=str(DBT_BOUND_TO_PARENT)
+    )

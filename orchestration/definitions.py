@@ -13,15 +13,16 @@ from dagster import (
 )
 
 from orchestration.automation import JOB_NAME, month_close_schedule, new_extracts_sensor
-from orchestration.checks import audited_warehouse, published_warehouse
+from orchestration.checks import audited_warehouse
 from orchestration.console import oasis_console_logger
 from orchestration.dbt import oasis_dbt_models
 from orchestration.dbt_project import dbt_cli_resource
-from orchestration.feed import ExportsFolderResource, customer_policy_feed
 from orchestration.ingest import erp_extract_assets
-from orchestration.reports import run_report
+from orchestration.publish import publication
+from orchestration.reports import failed_run_report, run_report
 from orchestration.resources import (
     WAREHOUSE_RUN_TAG,
+    ExportsFolderResource,
     LandingFolderResource,
     ReportsFolderResource,
     WarehouseResource,
@@ -39,13 +40,16 @@ oasis_build = define_asset_job(
 )
 
 defs = Definitions(
+    # Every asset's failure writes the run report of the failed run, whatever job ran it.
     assets=[
-        *erp_extract_assets,
-        oasis_dbt_models,
-        run_report,
-        audited_warehouse,
-        published_warehouse,
-        customer_policy_feed,
+        asset.with_hooks({failed_run_report})
+        for asset in (
+            *erp_extract_assets,
+            oasis_dbt_models,
+            run_report,
+            audited_warehouse,
+            publication,
+        )
     ],
     jobs=[oasis_build],
     schedules=[month_close_schedule],

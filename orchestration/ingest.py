@@ -2,7 +2,10 @@
 
 Tables with a period (facts, pools, ledger) are partitioned by it: a run loads its
 periods only (delete and insert of those periods), or the whole table when it covers
-every period. customers and products have no period and load whole on every run."""
+every period. customers and products have no period and load whole on every run.
+Before it loads, a table with a period marks the warehouse mid-update with the run's
+periods, and loads the periods an unfinished earlier run marked too
+(pipelines/mid_update.py)."""
 
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from orchestration.partitions import one_run_per_range, period_partitions, run_p
 from orchestration.resources import LandingFolderResource, WarehouseResource
 from pipelines.contract import LOAD_ORDER, PERIOD_TABLES, TABLES, Table
 from pipelines.extract_loader import landing_periods, load_table
+from pipelines.mid_update import mark_mid_update, mid_updates
 
 
 def erp_asset_key(table_name: str) -> AssetKey:
@@ -49,8 +53,13 @@ def _erp_extract_asset(table: Table) -> AssetsDefinition:
         warehouse: WarehouseResource,
         landing: LandingFolderResource,
     ) -> MaterializeResult:
-        scope = run_period_scope(context) if has_period else None
         with warehouse.connect() as connection:
+            scope = None
+            if has_period:
+                scope = run_period_scope(context, mid_updates(connection))
+                # Before the load: if another table then fails, the mark says what to rebuild.
+                marked = None if scope.is_every_period else scope.periods
+                mark_mid_update(connection, context.run_id, marked)
             periods = None
             if scope is not None and not scope.is_every_period:
                 periods = list(scope.periods)

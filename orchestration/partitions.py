@@ -5,9 +5,12 @@ period or a range of them (one dbt call per range), and a run over every period 
 full rebuild."""
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dagster import AssetExecutionContext, BackfillPolicy, BetaWarning, DynamicPartitionsDefinition
+
+from pipelines.mid_update import MidUpdate
 
 period_partitions = DynamicPartitionsDefinition(name="period")
 
@@ -35,9 +38,16 @@ class PeriodScope:
         return self.periods[-1]
 
 
-def run_period_scope(context: AssetExecutionContext) -> PeriodScope:
+def run_period_scope(
+    context: AssetExecutionContext, repairing: Sequence[MidUpdate] = ()
+) -> PeriodScope:
+    """The run's periods, widened to those that unfinished runs left to rebuild
+    (pipelines/mid_update.py), so that a run repairs what an earlier one left half-done."""
     every_period = context.instance.get_dynamic_partitions(period_partitions.name)
-    periods = tuple(sorted(context.partition_keys))
+    wanted = set(context.partition_keys)
+    for update in repairing:
+        wanted |= set(every_period if update.periods is None else update.periods)
+    periods = tuple(sorted(wanted))
     return PeriodScope(
         periods=periods,
         is_every_period=set(periods) >= set(every_period),

@@ -1,4 +1,5 @@
-"""Resources: where the warehouse and the landing folder are (set through EnvVar)."""
+"""Resources: where the warehouse, the landing, reports and exports folders are (set through
+EnvVar)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-from dagster import ConfigurableResource, InitResourceContext
+from dagster import ConfigurableResource, Failure, InitResourceContext
 
 from pipelines.landing import LandingScan, scan_landing
+from pipelines.settings import duckdb_config, out_of_memory_message
 from pipelines.warehouse_lock import hold_warehouse_lock
 
 # The run tag naming the warehouse a job writes (its path is the value). dagster.yaml limits
@@ -41,17 +43,26 @@ class WarehouseResource(ConfigurableResource):
         # last (test_warehouse_lock.py checks it). The multiprocess executor would set them
         # up per step, and two parallel steps would lock each other out.
         progress = context.log.warning if context.log else None
-        with hold_warehouse_lock(Path(self.path), self.lock_wait_seconds, progress=progress):
+        with hold_warehouse_lock(
+            Path(self.path), self.lock_wait_seconds, progress=progress, run_id=context.run_id
+        ):
             yield self
+
+    @property
+    def duckdb_config(self) -> dict[str, str]:
+        return duckdb_config(Path(self.path), self.memory_limit)
+
+    def out_of_memory(self, duckdb_said: str) -> Failure:
+        return Failure(out_of_memory_message(Path(self.path), self.memory_limit, duckdb_said))
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        connection = duckdb.connect(
-            self.path, read_only=read_only, config={"memory_limit": self.memory_limit}
-        )
+        connection = duckdb.connect(self.path, read_only=read_only, config=self.duckdb_config)
         try:
             yield connection
+        except duckdb.OutOfMemoryException as error:
+            raise self.out_of_memory(str(error)) from error
         finally:
             connection.close()
 
@@ -69,4 +80,10 @@ class LandingFolderResource(ConfigurableResource):
 
 
 class ReportsFolderResource(ConfigurableResource):
+    path: str
+
+
+class ExportsFolderResource(ConfigurableResource):
+    """Where feeds for other systems are written (OASIS_EXPORTS)."""
+
     path: str

@@ -10,6 +10,8 @@ results as `gx_results.json`:
     <reports>/<UTC time>-<run>/audit.html      the report of one run (or `-check`)
     <reports>/<UTC time>-<run>/audit_summary.json
     <reports>/<UTC time>-<run>/gx_results.json
+    <reports>/<UTC time>-<run>/run_failure.json  a failed run: where and why (no audit if
+                                                 it failed before the audit)
 
 Plain Python: no Dagster, no Great Expectations.
 """
@@ -29,6 +31,8 @@ REPORT_FILE = "audit.html"
 SUMMARY_FILE = "audit_summary.json"
 GX_RESULTS_FILE = "gx_results.json"
 INDEX_FILE = "index.html"
+# Written by a failed run (pipelines/reports.py): its failed steps and why.
+FAILURE_FILE = "run_failure.json"
 
 # How many findings of one check the page lists; the JSON beside it has them all.
 MAX_FINDINGS_SHOWN = 50
@@ -118,16 +122,31 @@ def write_audit_report(
     return folder / REPORT_FILE
 
 
+def read_failure(folder: Path) -> dict[str, Any] | None:
+    """What a failed run wrote about its failure into its folder, if it failed."""
+    try:
+        return json.loads((Path(folder) / FAILURE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def write_index(reports_dir: Path) -> Path:
-    """`<reports>/index.html`, listing every folder with an audit, newest first."""
+    """`<reports>/index.html`, listing every folder with an audit or a failed run, newest
+    first. A run that failed before its audit is listed with the failure alone."""
     reports_dir = Path(reports_dir)
     entries = []
-    for summary_path in reports_dir.glob(f"*/{SUMMARY_FILE}"):
+    for folder in (path for path in reports_dir.iterdir() if path.is_dir()):
+        failure = read_failure(folder)
         try:
-            summary = json.loads(summary_path.read_text())
+            summary = json.loads((folder / SUMMARY_FILE).read_text())
         except (OSError, ValueError):
-            continue
-        entries.append((summary_path.parent.name, summary))
+            if failure is None:
+                continue
+            summary = {"mode": "run", "run_id": failure["run_id"]}
+        if failure is not None:
+            summary["failure"] = failure
+            summary["generated_at"] = summary.get("generated_at") or failure["failed_at"]
+        entries.append((folder.name, summary))
     entries.sort(key=lambda entry: (entry[1].get("generated_at") or "", entry[0]), reverse=True)
     index = reports_dir / INDEX_FILE
     _write_text(index, render_index_html(entries, reports_dir))
@@ -251,6 +270,13 @@ def _page(title: str, body: str) -> str:
 
 
 def _verdict(summary: Mapping[str, Any]) -> tuple[str, str]:
+    failure = summary.get("failure")
+    if failure:
+        return "error", (
+            f"The run failed in {', '.join(failure['steps'])}: "
+            + " ".join(failure["reasons"])
+            + " Nothing was published."
+        )
     counts = summary.get("counts", {})
     errors, warnings = counts.get("errors", 0), counts.get("warnings", 0)
     total = counts.get("checks", 0)
@@ -650,11 +676,14 @@ def _time(iso: str | None) -> str:
 def render_index_html(entries: Sequence[tuple[str, Mapping[str, Any]]], reports_dir: Path) -> str:
     rows = []
     for folder, summary in entries:
-        status, _ = _verdict(summary)
+        status, verdict = _verdict(summary)
         counts = summary.get("counts", {})
         headline = summary.get("headline", {})
         gap = headline.get("largest_ledger_gap")
-        links = [f'<a href="{escape(folder)}/{REPORT_FILE}">audit report</a>']
+        links = []
+        if (reports_dir / folder / REPORT_FILE).exists():
+            links.append(f'<a href="{escape(folder)}/{REPORT_FILE}">audit report</a>')
+        why = f"<br>{escape(verdict)}" if summary.get("failure") else ""
         if (reports_dir / folder / "run_summary.md").exists():
             links.append(f'<a href="{escape(folder)}/run_summary.md">run summary</a>')
         run = summary.get("run_id")
@@ -664,7 +693,7 @@ def render_index_html(entries: Sequence[tuple[str, Mapping[str, Any]]], reports_
             f"<td>{escape(run[:8] if run else 'oasis check')}</td>"
             f'<td class="nowrap">{escape(summary.get("as_of_period") or "")}</td>'
             f'<td class="num">{len(summary.get("periods") or []):,}</td>'
-            f'<td><span class="badge {status}">{_STATUS_LABELS[status]}</span></td>'
+            f'<td><span class="badge {status}">{_STATUS_LABELS[status]}</span>{why}</td>'
             f'<td class="num">{counts.get("errors", 0):,}</td>'
             f'<td class="num">{counts.get("warnings", 0):,}</td>'
             f'<td class="num">{_cell("amount", headline.get("pool_amount"))}</td>'
@@ -676,7 +705,8 @@ def render_index_html(entries: Sequence[tuple[str, Mapping[str, Any]]], reports_
     body = (
         "<h1>Oasis data-quality audits</h1>\n"
         "<p>Every audit of the warehouse, newest first: after each run, and each "
-        "<code>oasis check</code>. Open a report to see each check with its numbers and, per "
+        "<code>oasis check</code>; a run that failed is listed with why, audited or not. "
+        "Open a report to see each check with its numbers and, per "
         "period and pool, where every pool's cost went. Compare two months by opening their "
         "reports side by side.</p>\n"
         '<table><thead><tr><th>Generated</th><th>Run</th><th>As of</th><th class="num">'

@@ -5,7 +5,9 @@ so that a system can apply deltas (docs/policy_feed.md describes the files for t
 Plain Python, no Dagster: `read_policy_flags` reads the mart from a DuckDB connection,
 `publish_policy_feed` writes the files. Every file is written to a temporary name in the same
 folder and then renamed over the old one (`os.replace`), so a reader never sees half a file;
-the manifest goes last and says which publication the folder holds.
+the manifest goes last and says which publication the folder holds. `stage_policy_feed`
+stops before the renames, so that a run can publish the feed and the published warehouse
+together (pipelines/publication.py).
 
     customer_policy_flags.parquet|.csv|.jsonl           the latest as-of period, every customer
     customer_policy_flags.changes.parquet|.csv|.jsonl   customers added, changed or removed
@@ -30,6 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.csv_files import write_csv
+from pipelines.publication import StagedFiles
 
 # Bump the major number for a breaking change (a column removed, renamed or retyped, a
 # meaning changed); the minor number for a column added. Consumers check the major number.
@@ -206,6 +209,20 @@ def publish_policy_feed(
 ) -> FeedPublication:
     """Writes the feed of `flags` (one as-of period) and its changes since the publication
     already in `folder`, which becomes the previous one. Refuses an empty feed."""
+    publication, staged = stage_policy_feed(folder, flags, published_at=published_at, run_id=run_id)
+    staged.commit()
+    return publication
+
+
+def stage_policy_feed(
+    folder: Path,
+    flags: pa.Table,
+    *,
+    published_at: datetime,
+    run_id: str | None = None,
+) -> tuple[FeedPublication, StagedFiles]:
+    """What `publish_policy_feed` writes, written to temporary names: committing the staged
+    files publishes it (together with other outputs of the run: pipelines/publication.py)."""
     current = to_feed_table(flags)
     if current.num_rows == 0:
         raise EmptyFeed("the policy flags hold no customer: nothing published")
@@ -226,12 +243,12 @@ def publish_policy_feed(
     # Temporary files first, renamed in an order that never leaves the folder
     # inconsistent for a reader that starts from the manifest: the previous publication,
     # the changes, the feed, and the manifest last.
-    staged: list[tuple[Path, Path]] = []  # (temporary, final)
+    staged = StagedFiles()
 
     def stage(role: str, content, write: Callable[[object, Path], None]) -> None:
         temporary = paths[role].with_name(f".{paths[role].name}.{os.getpid()}.tmp")
         write(content, temporary)
-        staged.append((temporary, paths[role]))
+        staged.add(temporary, paths[role])
 
     try:
         if previous is not None:
@@ -262,22 +279,20 @@ def publish_policy_feed(
             },
             "files": {
                 path.name: {"sha256": _sha256(temporary)}
-                for temporary, path in staged
+                for temporary, path in staged.renames
                 if path != paths["previous"]
             },
         }
         stage("manifest", manifest, _write_json)
-        for temporary, path in staged:
-            os.replace(temporary, path)
     except BaseException:
-        for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
+        staged.discard()
         raise
     if previous is None:
         # A first publication: a previous file left from an older folder would mislead.
-        paths["previous"].unlink(missing_ok=True)
+        staged.removals.append(paths["previous"])
 
-    return FeedPublication(
+    finals = {path for _, path in staged.renames}
+    publication = FeedPublication(
         folder=folder,
         as_of_period=as_of_period,
         published_at=stamp,
@@ -285,8 +300,9 @@ def publish_policy_feed(
         changes=change_counts,
         previous_as_of_period=manifest["previous"]["as_of_period"],
         previous_published_at=manifest["previous"]["published_at"],
-        files={role: path for role, path in paths.items() if path.exists()},
+        files={role: path for role, path in paths.items() if path in finals},
     )
+    return publication, staged
 
 
 def _feed_paths(folder: Path) -> dict[str, Path]:

@@ -11,6 +11,12 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.audit_report import (
+    FAILURE_FILE,
+    read_failure,
+    run_report_folder,
+    write_index,
+)
 from pipelines.audit_report import SUMMARY_FILE as AUDIT_SUMMARY_FILE
 from pipelines.csv_files import write_csv
 
@@ -173,6 +179,40 @@ def write_run_report(connection: duckdb.DuckDBPyConnection, reports_dir: Path, r
     ]
     (run_dir / "run_summary.md").write_text("\n\n".join(sections) + "\n")
     return run_dir
+
+
+def write_failure_report(reports_dir: Path, run_id: str, step: str, reasons: list[str]) -> Path:
+    """The run report of a failed run, in the run's folder (with what the run wrote before
+    it failed): why it failed in `run_summary.md`, and in `run_failure.json`, which the
+    reports index lists. A second failed step of the same run adds its reasons."""
+    run_dir = run_report_folder(reports_dir, run_id)
+    failure = read_failure(run_dir) or {
+        "run_id": run_id,
+        "failed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "steps": [],
+        "reasons": [],
+    }
+    failure["steps"].append(step)
+    failure["reasons"] += [reason for reason in reasons if reason not in failure["reasons"]]
+    (run_dir / FAILURE_FILE).write_text(json.dumps(failure, indent=1) + "\n")
+    summary = run_dir / "run_summary.md"
+    before = summary.read_text() if summary.exists() else f"# Oasis run {run_id}\n"
+    lines = [
+        before.split(_FAILURE_HEADING)[0].rstrip("\n"),
+        "",
+        _FAILURE_HEADING,
+        "",
+        f"The run failed in {', '.join(failure['steps'])}: nothing was published, the "
+        "published warehouse and the policy feed keep their previous versions.",
+        "",
+        *(f"- {reason}" for reason in failure["reasons"]),
+    ]
+    summary.write_text("\n".join(lines) + "\n")
+    write_index(reports_dir)
+    return run_dir
+
+
+_FAILURE_HEADING = "## The run failed"
 
 
 def _markdown_table(header: tuple[str, ...], rows: list[tuple]) -> str:

@@ -47,6 +47,29 @@ DAGSTER_POSTGRES_VARIABLES = (
 )
 
 
+def duckdb_config(warehouse: Path, memory_limit: str) -> dict[str, str]:
+    """DuckDB's settings for every connection of a run to `warehouse` (dbt's profile sets the
+    same: dbt_project/profiles.yml). Beyond the memory limit DuckDB spills to
+    `<warehouse>.tmp` beside the warehouse: a connection with no file of its own (the
+    publication's) would spill into whatever folder the process started in."""
+    return {"memory_limit": memory_limit, "temp_directory": str(spill_directory(warehouse))}
+
+
+def spill_directory(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".tmp")
+
+
+def out_of_memory_message(warehouse: Path, memory_limit: str, error: str) -> str:
+    """What to do when DuckDB runs out of memory, in our setting's words: DuckDB's own tips
+    name its `SET memory_limit`, which an Oasis user cannot reach."""
+    said = error.strip().splitlines()[0] if error.strip() else "out of memory"
+    return (
+        f"DuckDB ran out of memory with OASIS_DUCKDB_MEMORY_LIMIT={memory_limit}: what it "
+        f"could not spill to {spill_directory(warehouse)} did not fit. Raise "
+        f"OASIS_DUCKDB_MEMORY_LIMIT (default 4GB) and run again. DuckDB said: {said}"
+    )
+
+
 class SettingsError(ValueError):
     """A setting has a value Oasis cannot use; the message names the variable."""
 

@@ -12,7 +12,10 @@ The lock is `flock(2)` on a file of its own beside the warehouse (not on the Duc
 which DuckDB locks itself). The kernel drops it when its holder exits, even on `kill -9`,
 so a crashed run never leaves a stale lock. The file is never deleted: unlinking a lock
 file lets two processes lock two different files of the same name. The holder writes its
-pid, host and start time into it, for the message of the next one.
+pid, host, start time and run id into it, for the message of the next one, and empties it
+when it lets go: a holder still named in the file while its process is gone was killed
+(`kill -9`, out of memory), and `read_lock_holder` tells so without taking the lock, so
+that its Dagster run can be marked failed (orchestration/dead_runs.py).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -48,6 +52,44 @@ class WarehouseBusyError(RuntimeError):
         )
 
 
+@dataclass(frozen=True)
+class LockHolder:
+    """The process named in a lock file, and the run it was doing."""
+
+    pid: int
+    host: str
+    since: str
+    run_id: str | None
+
+    @property
+    def is_gone(self) -> bool:
+        """Its process has ended without letting go. Only knowable on its own host; a pid the
+        system gave again to a new process counts as alive (the safe side)."""
+        if self.host != socket.gethostname():
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # alive, another user's
+            return False
+        return False
+
+    def describe(self) -> str:
+        """'pid 1234 on host-a since 2026-05-01T10:00:00+02:00'."""
+        return f"pid {self.pid} on {self.host} since {self.since}"
+
+
+def read_lock_holder(warehouse: Path) -> LockHolder | None:
+    """The holder the lock file names, without taking the lock (a run starting at the same
+    moment must not find it taken); None when nobody holds it or it names no one."""
+    try:
+        text = lock_path(warehouse).read_text(errors="replace")
+    except FileNotFoundError:
+        return None
+    return _parse_holder(text)
+
+
 def lock_path(warehouse: Path) -> Path:
     """`<warehouse>.lock`, beside the warehouse: `warehouse.duckdb.lock`."""
     return warehouse.with_name(warehouse.name + ".lock")
@@ -59,10 +101,12 @@ def hold_warehouse_lock(
     wait_seconds: float = 0,
     *,
     progress: Callable[[str], object] | None = None,
+    run_id: str | None = None,
 ) -> Iterator[Path]:
-    """Holds the run lock of `warehouse` for the `with` block. When another process holds
-    it, waits up to `wait_seconds` (saying so once through `progress`, by default the
-    logger), then raises WarehouseBusyError naming the holder's pid. Yields the lock file."""
+    """Holds the run lock of `warehouse` for the `with` block, for the Dagster run `run_id`.
+    When another process holds it, waits up to `wait_seconds` (saying so once through
+    `progress`, by default the logger), then raises WarehouseBusyError naming the holder's
+    pid. Yields the lock file."""
     say = progress or logger.warning
     path = lock_path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,7 +131,7 @@ def hold_warehouse_lock(
                     )
                     told = True
                 time.sleep(min(POLL_SECONDS, remaining))
-        _write_holder(descriptor)
+        _write_holder(descriptor, run_id)
         try:
             yield path
         finally:
@@ -98,19 +142,22 @@ def hold_warehouse_lock(
         os.close(descriptor)
 
 
-def _write_holder(descriptor: int) -> None:
+def _write_holder(descriptor: int, run_id: str | None) -> None:
     started = datetime.now().astimezone().isoformat(timespec="seconds")
+    fields = [str(os.getpid()), socket.gethostname(), started, *([run_id] if run_id else [])]
     os.ftruncate(descriptor, 0)
-    os.pwrite(descriptor, f"{os.getpid()} {socket.gethostname()} {started}\n".encode(), 0)
+    os.pwrite(descriptor, (" ".join(fields) + "\n").encode(), 0)
+
+
+def _parse_holder(text: str) -> LockHolder | None:
+    fields = text.split()
+    if len(fields) < 3 or not fields[0].isdecimal():
+        # Nobody holds it, or the holder has the lock but has not written itself yet.
+        return None
+    pid, host, since, *run_id = fields
+    return LockHolder(int(pid), host, since, run_id[0] if run_id else None)
 
 
 def _describe_holder(descriptor: int) -> str:
-    """'pid 1234 on host-a since 2026-05-01T10:00:00+02:00', from the holder's lock file."""
-    fields = os.pread(descriptor, 512, 0).decode(errors="replace").split()
-    if not fields:
-        # The holder has the lock but has not written its pid yet, or is letting go.
-        return "pid unknown"
-    pid, *rest = fields
-    host = f" on {rest[0]}" if rest else ""
-    since = f" since {rest[1]}" if len(rest) > 1 else ""
-    return f"pid {pid}{host}{since}"
+    holder = _parse_holder(os.pread(descriptor, 512, 0).decode(errors="replace"))
+    return holder.describe() if holder else "pid unknown"

@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pytest
 from dagster import AssetCheckSeverity, DagsterInstance, ExecuteInProcessResult, materialize
 
-from orchestration.checks import audited_warehouse, published_path, published_warehouse
-from orchestration.resources import ReportsFolderResource, WarehouseResource
+from orchestration.checks import audited_warehouse, published_path
+from orchestration.publish import publication
+from orchestration.resources import (
+    ExportsFolderResource,
+    ReportsFolderResource,
+    WarehouseResource,
+)
 from tests.conftest import BuiltWarehouse
 
 
@@ -24,13 +32,14 @@ def instance() -> Iterator[DagsterInstance]:
 
 
 def audit_and_publish(
-    warehouse: Path, reports: Path, instance: DagsterInstance
+    warehouse: Path, reports: Path, instance: DagsterInstance, exports: Path | None = None
 ) -> ExecuteInProcessResult:
     return materialize(
-        [audited_warehouse, published_warehouse],
+        [audited_warehouse, publication],
         resources={
             "warehouse": WarehouseResource(path=str(warehouse)),
             "reports": ReportsFolderResource(path=str(reports)),
+            "exports": ExportsFolderResource(path=str(exports or reports.parent / "exports")),
         },
         instance=instance,
         raise_on_error=False,
@@ -39,6 +48,28 @@ def audit_and_publish(
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """`folder` read-only. Permission bits do not stop root (CI runs as root): then a
+    read-only bind mount of the folder over itself does."""
+    folder.chmod(0o555)
+    mounted = False
+    try:
+        if os.geteuid() == 0:
+            for command in (
+                ["mount", "--bind", str(folder), str(folder)],
+                ["mount", "-o", "remount,ro,bind", str(folder)],
+            ):
+                if subprocess.run(command, capture_output=True).returncode != 0:
+                    pytest.skip(f"cannot make {folder} read-only for root: {' '.join(command)}")
+                mounted = True
+        yield
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(folder)], check=True)
+        folder.chmod(0o755)
 
 
 # --- what the session's `oasis run` did -----------------------------------------------------
@@ -134,6 +165,32 @@ def test_an_error_blocks_publication_and_keeps_the_previous_file(
     assert "Publication is blocked" in newest.read_text()
 
 
+def test_a_read_only_exports_folder_fails_the_run_and_publishes_neither_output(
+    tampered: Callable[..., Path], tmp_path: Path, instance: DagsterInstance
+) -> None:
+    # Given a warehouse published once, with its feed
+    warehouse = tampered()
+    reports, exports = tmp_path / "reports", tmp_path / "exports"
+    assert audit_and_publish(warehouse, reports, instance, exports).success
+    published = published_path(warehouse)
+    before = digest(published), {path.name: digest(path) for path in exports.iterdir()}
+
+    # When the next run finds the exports folder read-only
+    with read_only(exports):
+        result = audit_and_publish(warehouse, reports, instance, exports)
+
+    # Then it fails in the publication, saying why, and neither output was replaced
+    assert not result.success
+    [failure] = result.get_step_failure_events()
+    assert failure.step_key == "publication"
+    message = failure.event_specific_data.error.message
+    assert f"cannot write the policy feed to {exports}" in message
+    assert f"nothing is published, {published} keeps its previous version" in message
+    after = digest(published), {path.name: digest(path) for path in exports.iterdir()}
+    assert after == before
+    assert list(warehouse.parent.glob(".*.tmp")) == []  # no staged copy left behind
+
+
 def test_a_warning_does_not_block_publication(
     tampered: Callable[..., Path], tmp_path: Path, instance: DagsterInstance
 ) -> None:
@@ -160,8 +217,11 @@ def test_publishing_without_the_audit_is_refused(
     warehouse = tampered()
 
     result = materialize(
-        [published_warehouse],
-        resources={"warehouse": WarehouseResource(path=str(warehouse))},
+        [publication],
+        resources={
+            "warehouse": WarehouseResource(path=str(warehouse)),
+            "exports": ExportsFolderResource(path=str(tmp_path / "exports")),
+        },
         instance=instance,
         raise_on_error=False,
     )

@@ -1,0 +1,32 @@
+"""`oasis-dbt`: dbt, bound to the process that started it.
+
+dagster-dbt starts dbt with a plain `subprocess.Popen` (no process group, no hook), so when
+`oasis run` or a Dagster run worker is killed with `kill -9`, its `dbt build` lives on: it
+kept running 16 s on the warehouse, which the next run then could not open. Dagster runs
+`oasis-dbt` instead of `dbt` (orchestration/dbt_project.py): it asks Linux to kill it when
+its parent dies (prctl PR_SET_PDEATHSIG, which outlives exec) and then becomes dbt.
+
+Linux ties that signal to the parent *thread*: the thread that starts dbt must live until
+dbt ends. It does: the in-process executor runs every step, and dagster-dbt waits for dbt,
+on the run's main thread. Imports nothing heavy: it runs before every dbt command.
+"""
+
+import ctypes
+import os
+import signal
+import sys
+from pathlib import Path
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def main() -> None:
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+        if os.getppid() != parent:  # the parent died before the call: nobody waits for dbt
+            sys.exit(f"oasis-dbt: the process that started dbt (pid {parent}) is gone")
+    dbt = Path(sys.executable).parent / "dbt"
+    os.execv(dbt, [str(dbt), *sys.argv[1:]])

@@ -14,6 +14,7 @@ steps). Readers get the published file instead, swapped in whole by a rename.
 """
 
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -174,6 +175,30 @@ class Publication:
 def published_path(warehouse: Path) -> Path:
     """`warehouse.duckdb` -> `warehouse.published.duckdb`, in the same folder."""
     return warehouse.with_name(f"{warehouse.stem}.published.duckdb")
+
+
+def audited_snapshot_path(warehouse: Path) -> Path:
+    """`warehouse.duckdb` -> `warehouse.audited.duckdb`, in the same folder."""
+    return warehouse.with_name(f"{warehouse.stem}.audited.duckdb")
+
+
+def stage_audited_snapshot(warehouse: Path, run_id: str) -> StagedFiles:
+    """A copy of the whole working warehouse as its audit passed, for `oasis check` and
+    `oasis explain`: they read raw tables and the audit trail, which the published copy
+    does not hold, and must never open the file a run is writing (DuckDB lets one process
+    write a file, and a reader there made a run die in dbt). The run holds the warehouse,
+    so nothing writes it now: a checkpoint folds its write-ahead log into the file, and the
+    file alone is the snapshot. A file copy: about 5 s per GiB on these machines."""
+    target = audited_snapshot_path(warehouse)
+    temporary = target.with_name(f".{target.name}.{run_id[:8]}.tmp")
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("checkpoint")
+    shutil.copyfile(warehouse, temporary)
+    staged = StagedFiles()
+    staged.add(temporary, target)
+    # A log left by a reader that crashed would not belong to the new file.
+    staged.removals.append(target.with_name(target.name + ".wal"))
+    return staged
 
 
 def stage_marts(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,6 +48,14 @@ TOOL_ENVIRONMENT = {
     # to the event storage in batches, which it writes in one go (orchestration/event_log.py).
     "DAGSTER_EVENT_BATCH_SIZE": "100",
 }
+
+
+# What `oasis check` and `oasis explain` read unless told otherwise: the audited snapshot
+# of the last run that passed its audit, never the file a run is writing.
+WORKING_HELP = (
+    "read the working warehouse instead of the last audited snapshot, waiting for a run "
+    "that holds it to finish; one that a failed run left mid-update is reported as such"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,6 +153,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("row_id", help="a row_id of marts.fct_invoice_line_pnl")
     explain.add_argument("--warehouse", type=Path, help="as for `oasis run`")
+    explain.add_argument("--working", action="store_true", help=WORKING_HELP)
     explain.set_defaults(command=_explain, parser=explain)
 
     check = commands.add_parser(
@@ -151,13 +162,7 @@ def _parser() -> argparse.ArgumentParser:
         "write the audit report; exit 1 when an error-level check fails",
     )
     check.add_argument("--warehouse", type=Path, help="as for `oasis run`")
-    check.add_argument(
-        "--working",
-        action="store_true",
-        help="audit the working warehouse that runs build (the default: the audit reads its "
-        "raw tables, which the published copy does not have); one that a failed run left "
-        "mid-update is reported as such, with the periods the next run rebuilds",
-    )
+    check.add_argument("--working", action="store_true", help=WORKING_HELP)
     check.set_defaults(command=_check, parser=check)
 
     ui = commands.add_parser("ui", help="start Dagster's web UI on this project")
@@ -521,9 +526,10 @@ def _explain(arguments: argparse.Namespace) -> int:
     from pipelines.explain import UnknownRow, explain_row
 
     settings = resolve_settings(os.environ, warehouse=arguments.warehouse)
-    if not settings.warehouse.exists():
-        raise SystemExit(f"oasis: no warehouse at {settings.warehouse}; run `oasis run` first")
-    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+    with (
+        _reading(settings.warehouse, arguments.working, "oasis explain") as path,
+        duckdb.connect(str(path), read_only=True) as connection,
+    ):
         try:
             print(explain_row(connection, arguments.row_id))
         except UnknownRow as error:
@@ -535,19 +541,65 @@ def _explain(arguments: argparse.Namespace) -> int:
 def _check(arguments: argparse.Namespace) -> int:
     settings = resolve_settings(os.environ, warehouse=arguments.warehouse)
     os.environ.update(TOOL_ENVIRONMENT)
-    unfinished = _mid_updates(settings.warehouse)
-    if unfinished:
-        for update in unfinished:
-            print(f"oasis check: {settings.warehouse} is {update.describe()}.", file=sys.stderr)
-        print(
-            "Its raw tables and marts disagree until then: not audited. The next `oasis run` "
-            "rebuilds those periods by itself, whatever periods it is asked for.",
-            file=sys.stderr,
-        )
-        return 1
-    from expectations.runner import check_warehouse
+    with _reading(settings.warehouse, arguments.working, "oasis check") as path:
+        unfinished = _mid_updates(path)
+        if unfinished:
+            for update in unfinished:
+                print(f"oasis check: {path} is {update.describe()}.", file=sys.stderr)
+            print(
+                "Its raw tables and marts disagree until then: not audited. The next "
+                "`oasis run` rebuilds those periods by itself, whatever periods it is asked for.",
+                file=sys.stderr,
+            )
+            return 1
+        from expectations.runner import check_warehouse
 
-    return check_warehouse(settings.warehouse, settings.reports)
+        return check_warehouse(path, settings.reports)
+
+
+@contextmanager
+def _reading(warehouse: Path, working: bool, command: str) -> Iterator[Path]:
+    """The file `command` reads, named on its first line: the audited snapshot of the last
+    run that passed its audit, which no run writes (so a reader never stops a run, nor
+    reads a half-built warehouse); or with --working the working warehouse, once no run
+    holds it (the reader holds it meanwhile)."""
+    import duckdb
+
+    from orchestration.checks import audited_snapshot_path, published_path
+    from pipelines.warehouse_lock import hold_warehouse_lock
+
+    if working:
+        if not warehouse.exists():
+            raise SystemExit(f"oasis: no warehouse at {warehouse}; run `oasis run` first")
+        # A day: a reader that asked for the working copy waits for the run to finish.
+        with hold_warehouse_lock(
+            warehouse,
+            24 * 3600,
+            progress=lambda _: print(
+                f"{command}: a run is writing {warehouse}; waiting for it to finish ...",
+                flush=True,
+            ),
+        ):
+            print(f"{command}: reading the working warehouse {warehouse}", flush=True)
+            yield warehouse
+        return
+    snapshot = audited_snapshot_path(warehouse)
+    if not snapshot.exists():
+        raise SystemExit(
+            f"oasis: no audited snapshot at {snapshot} yet: every run that passes its audit "
+            "writes one. Run `oasis run`, or read the working warehouse with --working."
+        )
+    run = "a run"
+    with (
+        contextlib.suppress(duckdb.Error),
+        duckdb.connect(str(published_path(warehouse)), read_only=True) as connection,
+    ):
+        run_id, published_at = connection.execute(
+            "select run_id, published_at from meta.publication"
+        ).fetchone()
+        run = f"run {run_id[:8]}, audited and published {published_at:%Y-%m-%d %H:%M} UTC"
+    print(f"{command}: reading {snapshot} ({run})", flush=True)
+    yield snapshot
 
 
 def _mid_updates(warehouse: Path) -> list[MidUpdate]:

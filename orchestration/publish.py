@@ -22,7 +22,12 @@ from dagster import (
     multi_asset,
 )
 
-from orchestration.checks import AUDITED_WAREHOUSE, PUBLISHED_STORAGE_VERSION, stage_marts
+from orchestration.checks import (
+    AUDITED_WAREHOUSE,
+    PUBLISHED_STORAGE_VERSION,
+    stage_audited_snapshot,
+    stage_marts,
+)
 from orchestration.resources import ExportsFolderResource, WarehouseResource
 from pipelines.policy_feed import FEED_NAME, read_policy_flags, stage_policy_feed
 
@@ -83,6 +88,7 @@ def publication(
                 "(OASIS_EXPORTS) writable and run again."
             ) from error
         staged.extend(staged_feed)
+        staged.extend(stage_audited_snapshot(Path(warehouse.path), context.run_id))
     except BaseException:
         staged.discard()
         raise

@@ -52,7 +52,7 @@ def test_check_exits_non_zero_when_an_error_level_check_fails(
         "and pool = 'customer_service'"
     )
 
-    exit_code = main(["check", "--warehouse", str(path)])
+    exit_code = main(["check", "--working", "--warehouse", str(path)])
 
     output = capsys.readouterr().out
     assert exit_code == 1
@@ -76,17 +76,27 @@ def test_warnings_alone_do_not_fail_the_check(
         "from range((select count(*) // 40 from raw.returns))"
     )
 
-    exit_code = main(["check", "--warehouse", str(path)])
+    exit_code = main(["check", "--working", "--warehouse", str(path)])
 
     output = capsys.readouterr().out
     assert exit_code == 0
     assert "WARN  extracts_quarantine_share" in output
 
 
-def test_check_without_a_warehouse_says_so(
-    tmp_path: Path, reports: Path, capsys: pytest.CaptureFixture[str]
+def test_check_reads_the_audited_snapshot_and_says_which(
+    built_warehouse: BuiltWarehouse, reports: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    exit_code = main(["check", "--warehouse", str(tmp_path / "nowhere.duckdb")])
+    main(["check", "--warehouse", str(built_warehouse.path)])
 
-    assert exit_code == 2
-    assert "no warehouse at" in capsys.readouterr().err
+    first_line = capsys.readouterr().out.splitlines()[0]
+    snapshot = built_warehouse.path.with_name("warehouse.audited.duckdb")
+    assert first_line.startswith(f"oasis check: reading {snapshot} (run ")
+    assert "audited and published" in first_line
+
+
+def test_check_without_a_warehouse_says_so(tmp_path: Path, reports: Path) -> None:
+    nowhere = tmp_path / "nowhere.duckdb"
+    with pytest.raises(SystemExit, match="no audited snapshot at .*nowhere.audited.duckdb"):
+        main(["check", "--warehouse", str(nowhere)])
+    with pytest.raises(SystemExit, match=f"no warehouse at {nowhere}"):
+        main(["check", "--working", "--warehouse", str(nowhere)])

@@ -25,6 +25,16 @@ driver_units as (
     select
         customer_id,
         period,
+        -- Documents are counted, not added up from their driver units: an order's units
+        -- are split equally over its lines (1/3 + 1/3 + 1/3), a double whose last bits
+        -- depend on the order of the sum, and the buyer profiles rank customers by
+        -- these counts. An invoice is manual or expedited when its lines carry units of
+        -- that driver (the rule itself lives in int_invoice_lines_costed).
+        count(distinct case when row_kind = 'invoice' then invoice_id end) as order_count,
+        count(distinct case when row_kind = 'invoice' and units_manual_orders > 0 then invoice_id end)
+            as manual_order_count,
+        count(distinct case when row_kind = 'invoice' and units_expedited_orders > 0 then invoice_id end)
+            as expedited_order_count,
         sum(case when row_kind = 'invoice' then gross_revenue else 0 end) as gross_revenue,
         sum(case when row_kind = 'invoice' then discount else 0 end) as discount,
         sum(case when row_kind = 'invoice' then quantity else 0 end) as units_sold,
@@ -60,17 +70,19 @@ select
     -- ids
     driver_units.customer_id,
     driver_units.period,
-    -- activity
-    driver_units.units_orders as orders,
-    driver_units.units_manual_orders as manual_orders,
-    driver_units.units_expedited_orders as expedited_orders,
+    -- activity: exact counts and sums, as customers are ranked by them; the customer's
+    -- service and sales units on its rows are shares of these (doubles), which add up
+    -- to them only up to rounding
+    driver_units.order_count as orders,
+    driver_units.manual_order_count as manual_orders,
+    driver_units.expedited_order_count as expedited_orders,
     driver_units.units_invoice_lines as invoice_lines,
     driver_units.units_sold,
     driver_units.units_returned,
     driver_units.units_returns as returns,
-    driver_units.units_service_minutes as service_minutes,
-    driver_units.units_service_contacts as service_contacts,
-    driver_units.units_sales_minutes as sales_minutes,
+    coalesce(activity.service_minutes, 0) as service_minutes,
+    coalesce(activity.service_contacts, 0) as service_contacts,
+    coalesce(activity.sales_minutes, 0) as sales_minutes,
     driver_units.gross_revenue,
     driver_units.discount,
     -- pool costs by component
@@ -84,3 +96,6 @@ select
     {{ build_timestamp() }} as built_at
 from driver_units
 left join component_rates on driver_units.period = component_rates.period
+left join {{ ref('int_customer_activity_by_period') }} as activity
+    on driver_units.customer_id = activity.customer_id
+        and driver_units.period = activity.period

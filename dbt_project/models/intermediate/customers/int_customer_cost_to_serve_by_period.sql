@@ -72,17 +72,19 @@ select
     driver_units.period,
     -- activity: exact counts and sums, as customers are ranked by them; the customer's
     -- service and sales units on its rows are shares of these (doubles), which add up
-    -- to them only up to rounding
-    driver_units.order_count as orders,
-    driver_units.manual_order_count as manual_orders,
-    driver_units.expedited_order_count as expedited_orders,
+    -- to them only up to rounding. Stored as doubles, the type these columns always had,
+    -- so that warehouses built before keep their schema (on_schema_change: fail): a
+    -- whole number, or one decimal sum, is the same double in every build.
+    {{ as_float('driver_units.order_count') }} as orders,
+    {{ as_float('driver_units.manual_order_count') }} as manual_orders,
+    {{ as_float('driver_units.expedited_order_count') }} as expedited_orders,
     driver_units.units_invoice_lines as invoice_lines,
     driver_units.units_sold,
     driver_units.units_returned,
     driver_units.units_returns as returns,
-    coalesce(activity.service_minutes, 0) as service_minutes,
-    coalesce(activity.service_contacts, 0) as service_contacts,
-    coalesce(activity.sales_minutes, 0) as sales_minutes,
+    {{ as_float('coalesce(activity.service_minutes, 0)') }} as service_minutes,
+    {{ as_float('coalesce(activity.service_contacts, 0)') }} as service_contacts,
+    {{ as_float('coalesce(activity.sales_minutes, 0)') }} as sales_minutes,
     driver_units.gross_revenue,
     driver_units.discount,
     -- pool costs by component

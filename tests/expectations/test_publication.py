@@ -185,9 +185,9 @@ def test_a_cost_pool_with_an_unknown_driver_fails_the_run_and_publishes_nothing(
     period = demo.closed_periods[-1]
     pools = demo.out_dir / "cost_pools" / f"cost_pools-{period}.parquet"
     with duckdb.connect() as connection:
-        (amount,) = connection.execute(
+        [(amount,)] = connection.execute(
             "select amount from read_parquet(?) where pool = 'packing'", [str(pools)]
-        ).fetchone()
+        ).fetchall()
         rewritten = connection.sql(
             "select * replace (case when pool = 'packing' then 'headcount' else driver end "
             "as driver) from read_parquet($pools)",

@@ -53,6 +53,23 @@ CHECKS: tuple[Check, ...] = (
         "a tenfold jump may be real, but someone should look.",
     ),
     Check(
+        "allocation_capacity_covers_units_used",
+        "allocation",
+        "Stated capacity covers the units used",
+        "A pool that states its practical capacity (capacity_units) used at most that many "
+        "units of its driver. Below the units used, the pool is spread over the units used "
+        "(METHOD.md) and no capacity is idle, but the ERP's capacity is wrong: a warning "
+        "with both numbers.",
+    ),
+    Check(
+        "allocation_pool_amounts_not_negative",
+        "allocation",
+        "No pool with a negative amount",
+        "Every pool of raw.cost_pools has an amount of at least 0. A negative amount (a "
+        "credit) is spread over the period's rows like a cost and lowers their cost to "
+        "serve: a warning.",
+    ),
+    Check(
         "allocation_pnl_carries_pool_costs",
         "allocation",
         "The P&L carries every period's pool cost",
@@ -111,6 +128,15 @@ CHECKS: tuple[Check, ...] = (
         "extracts",
         "Required values present, domains respected",
         "Required columns have no nulls and coded columns hold only their domain's values.",
+    ),
+    Check(
+        "extracts_money_records_loaded",
+        "extracts",
+        "No cost pool or ledger record in quarantine",
+        "No record of raw.cost_pools or raw.gl_summary went to raw.quarantine, whatever the "
+        "quarantine share: a quarantined pool leaves its period's P&L short of that money, "
+        "and a quarantined ledger amount leaves the reconciliation blind to it. An error "
+        "naming the pool or account, the period and the amount.",
     ),
     Check(
         "extracts_quarantine_share",

@@ -116,6 +116,19 @@ def _rates_plausible(tables, settings) -> str:
     )
 
 
+def _capacity_covers_units_used(tables, settings) -> str:
+    pools = _frame(tables, "pool_allocations")
+    stated = int(pools["capacity_units"].notna().sum())
+    if stated == 0:
+        return "No pool states its capacity."
+    return f"All {stated:,} pools that state their capacity used at most that many units."
+
+
+def _pool_amounts_not_negative(tables, settings) -> str:
+    pools = _frame(tables, "pool_allocations")
+    return f"All {int(pools['amount'].notna().sum()):,} pools have an amount of at least 0."
+
+
 def _pnl_carries_pool_costs(tables, settings) -> str:
     periods = _frame(tables, "pool_costs_by_period")
     return (
@@ -188,6 +201,13 @@ def _values_in_domain(tables, settings) -> str:
     )
 
 
+def _money_records_loaded(tables, settings) -> str:
+    return (
+        "No record of raw.cost_pools or raw.gl_summary is in quarantine: every pool and "
+        "ledger amount of the extracts was loaded."
+    )
+
+
 def _quarantine_share(tables, settings) -> str:
     quarantine = _frame(tables, "extract_quarantine")
     worst = quarantine.sort_values("share", ascending=False).iloc[0]
@@ -206,6 +226,8 @@ PASSED: dict[str, Callable[[Mapping[str, AuditTable], AuditSettings], str]] = {
     "allocation_no_negative_shares": _no_negative_shares,
     "allocation_drivers_known": _drivers_known,
     "allocation_rates_plausible": _rates_plausible,
+    "allocation_capacity_covers_units_used": _capacity_covers_units_used,
+    "allocation_pool_amounts_not_negative": _pool_amounts_not_negative,
     "allocation_pnl_carries_pool_costs": _pnl_carries_pool_costs,
     "pnl_net_profit_identity": _net_profit_identity,
     "pnl_cost_components_present": _components_present,
@@ -215,5 +237,6 @@ PASSED: dict[str, Callable[[Mapping[str, AuditTable], AuditSettings], str]] = {
     "extracts_match_contract": _match_contract,
     "extracts_constraints_hold": _constraints_hold,
     "extracts_values_in_domain": _values_in_domain,
+    "extracts_money_records_loaded": _money_records_loaded,
     "extracts_quarantine_share": _quarantine_share,
 }

@@ -111,6 +111,28 @@ def allocation_suites(settings: AuditSettings) -> list[gx.ExpectationSuite]:
                     "is not one of the 13 drivers of METHOD.md",
                 ),
             ),
+            # No stated capacity gives a null shortfall, which GX skips.
+            _at_most(
+                "capacity_shortfall",
+                0,
+                severity=WARNING,
+                meta=_says(
+                    "allocation_capacity_covers_units_used",
+                    "pool {pool} {period}: capacity_units {capacity_units} is below the "
+                    "{driver_units} units of {driver} used, so the pool is spread over the "
+                    "units used and no capacity is idle",
+                ),
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="amount",
+                min_value=0,
+                severity=WARNING,
+                meta=_says(
+                    "allocation_pool_amounts_not_negative",
+                    "pool {pool} {period} has a negative amount of {amount}: a credit, spread "
+                    "over the period's {driver} like a cost",
+                ),
+            ),
             # No history (a pool's first period) gives a null ratio, which GX skips.
             gxe.ExpectColumnValuesToBeBetween(
                 column="rate_ratio",
@@ -369,7 +391,24 @@ def extract_suites(settings: AuditSettings) -> list[gx.ExpectationSuite]:
             ),
         ],
     )
-    return [columns, constraints, values, quarantine]
+    money = _suite(
+        "extracts",
+        "money_quarantine",
+        [
+            gxe.ExpectColumnValuesToBeInSet(
+                column="loaded",
+                value_set=[True],
+                severity=ERROR,
+                meta=_says(
+                    "extracts_money_records_loaded",
+                    "raw.{table_name}: {item_kind} {item} {period} of {amount_shown} is in "
+                    "quarantine ({reasons}; {source_file} row {source_row}), so the P&L of "
+                    "{period} {consequence}",
+                ),
+            )
+        ],
+    )
+    return [columns, constraints, values, quarantine, money]
 
 
 def all_suites(settings: AuditSettings) -> list[gx.ExpectationSuite]:

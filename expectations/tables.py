@@ -42,6 +42,11 @@ PNL_COMPONENTS = (
     "net_profit",
 )
 
+# The extracts whose records are money the P&L must carry or be held against, and the
+# column that names a record of each: a quarantined record of these is an error,
+# whatever the quarantine share (the check extracts_money_records_loaded).
+MONEY_TABLES = {"cost_pools": "pool", "gl_summary": "account"}
+
 _NET_PROFIT = (
     "net_revenue + freight_revenue + expedite_revenue + restocking_fee_revenue"
     " - cogs - freight_cost - pool_cost_total - carrying_cost - bad_debt"
@@ -143,6 +148,12 @@ _TABLES: tuple[tuple[str, tuple[str, ...], str, Callable[[_Warehouse], pd.DataFr
         "Quarantined records by table",
         lambda w: _extract_quarantine(w.connection, w.values_and_loaded[1]),
     ),
+    (
+        "money_quarantine",
+        ("table_name", "source_file", "source_row"),
+        "Cost pool and ledger records in quarantine",
+        lambda w: _money_quarantine(w.connection),
+    ),
 )
 
 
@@ -238,6 +249,10 @@ select
     joined.rate,
     joined.units_used as driver_units,
     joined.capacity_units,
+    -- units used beyond the stated capacity (null without one). Units used are a double
+    -- sum of split driver units (1/3 + 1/3 + 1/3), so they are compared at the 6 places
+    -- of the raw decimals: a capacity equal to the units used is not short by 1e-13.
+    round(joined.units_used, 6) - joined.capacity_units as capacity_shortfall,
     cast(joined.rated_amount as double) as rated_amount,
     cast(joined.negative_shares as bigint) as negative_shares,
     cast(joined.negative_total as double) as negative_total,
@@ -655,6 +670,67 @@ def _extract_quarantine(
     return pd.DataFrame.from_records(
         records, columns=["table_name", "loaded", "quarantined", "records", "share"]
     )
+
+
+_MONEY_QUARANTINE_COLUMNS = [
+    "table_name",
+    "source_file",
+    "source_row",
+    "period",
+    "item_kind",
+    "item",
+    "amount_text",
+    "amount_shown",
+    "reasons",
+    "consequence",
+    "loaded",
+]
+
+# One row per quarantined record (a record may have several problems, one quarantine
+# row each). The record's own text names it: its period, pool or account, and amount.
+_MONEY_QUARANTINE = """
+select
+    table_name,
+    source_file,
+    source_row,
+    coalesce(max(period), max(json_extract_string(record_json, 'period'))) as period,
+    max(json_extract_string(record_json, $item_column)) as item,
+    max(json_extract_string(record_json, 'amount')) as amount_text,
+    array_to_string(list_sort(list_distinct(list(reason))), '; ') as reasons
+from raw.quarantine
+where table_name = $table_name
+group by table_name, source_file, source_row
+order by source_file, source_row
+"""
+
+
+def _money_quarantine(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The quarantined records of cost_pools and gl_summary: money that entered the
+    extracts and is on no P&L row (a pool) or held against none (a ledger amount)."""
+    has_quarantine = _rows(
+        connection,
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'raw' and table_name = 'quarantine'",
+    )[0][0]
+    frames = []
+    for table_name, item_column in MONEY_TABLES.items() if has_quarantine else ():
+        frame = connection.execute(
+            _MONEY_QUARANTINE, {"table_name": table_name, "item_column": item_column}
+        ).df()
+        frame["item_kind"] = item_column
+        frame["consequence"] = (
+            "is short of it" if table_name == "cost_pools" else "cannot be reconciled with it"
+        )
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    frame = frame.reindex(columns=_MONEY_QUARANTINE_COLUMNS)
+    amounts = pd.to_numeric(frame["amount_text"], errors="coerce")
+    frame["amount_shown"] = [
+        f"{amount:,.2f}" if pd.notna(amount) else repr(text) if isinstance(text, str) else "none"
+        for amount, text in zip(amounts, frame["amount_text"], strict=True)
+    ]
+    frame["loaded"] = False
+    return frame.astype({"loaded": bool})
 
 
 # --- helpers --------------------------------------------------------------------------

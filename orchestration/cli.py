@@ -478,14 +478,14 @@ def _tell_failure(console, result, log: Path) -> None:
 
     failure = read_failure(log.parent)
     if failure is not None:
-        console.tell(f"\noasis: the run failed in {', '.join(failure['steps'])}:")
+        console.fail(f"\noasis: the run failed in {', '.join(failure['steps'])}:")
         for reason in failure["reasons"]:
-            console.tell(f"  - {reason}")
+            console.fail(f"  - {reason}")
     else:  # before any step, e.g. another run holds the warehouse
         error = result.get_run_failure_event().event_specific_data.error
-        console.tell(f"\noasis: the run could not start: {root_cause(error)}")
-    console.tell(f"Full log and report of run {result.run_id[:8]}: {log.parent}")
-    console.tell(
+        console.fail(f"\noasis: the run could not start: {root_cause(error)}")
+    console.fail(f"Full log and report of run {result.run_id[:8]}: {log.parent}")
+    console.fail(
         "Nothing was published: BI tools and the feed keep the last good version. "
         "Fix the cause above and run again."
     )

@@ -115,9 +115,14 @@ class RunConsole:
             self._print(text)
 
     def tell(self, text: str) -> None:
-        """A line every mode shows: results and failures."""
+        """A line every mode shows: where the results are."""
         self._write_log(text + "\n")
         self._print(text)
+
+    def fail(self, text: str) -> None:
+        """A line of why the run failed, on stderr (after the run: not captured)."""
+        self._write_log(text + "\n")
+        print(text, file=sys.stderr, flush=True)
 
     @contextmanager
     def capture(self) -> Iterator[RunConsole]:

@@ -509,6 +509,20 @@ def _extracts_section(tables: Mapping[str, Any], marks: dict) -> str:
         ),
         _titled_table(
             tables,
+            "money_quarantine",
+            [
+                "table_name",
+                "period",
+                "item",
+                "amount_shown",
+                "reasons",
+                "source_file",
+                "source_row",
+            ],
+            marks,
+        ),
+        _titled_table(
+            tables,
             "extract_constraints",
             ["table_name", "constraint_name", "rows", "violations", "example"],
             marks,

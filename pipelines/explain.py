@@ -71,7 +71,7 @@ def _direct_components(connection: duckdb.DuckDBPyConnection, row: dict) -> list
         cost_source = "unit_cost" if facts["unit_cost"] is not None else "standard cost"
         unit_cost = facts["unit_cost"] if facts["unit_cost"] is not None else facts["standard_cost"]
         payment = (
-            f"paid {facts['days_to_pay']} days after the invoice date"
+            f"settled (paid or credited) {facts['days_to_pay']} days after the invoice date"
             if facts["is_settled"]
             else f"unpaid at the as-of date, {facts['days_to_pay']} days after the invoice date"
         )

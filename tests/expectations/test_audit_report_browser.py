@@ -108,8 +108,9 @@ def test_chromium_renders_every_table_of_the_report(
     assert {f"check-{name}" for name in ("allocation_pools_conserved", "ledger_reconciles")} <= (
         page.ids
     )
-    # checks + one per period + P&L (4) + ledger + extracts (4)
-    assert page.tags["table"] == 1 + len(periods) + 4 + 1 + 4
+    # checks + one per period + P&L (4) + ledger + extracts (5: the quarantine by table,
+    # the cost pool and ledger records in it, constraints, values, columns)
+    assert page.tags["table"] == 1 + len(periods) + 4 + 1 + 5
     for header in ("Amount", "Allocated", "Unallocated", "Unused capacity", "Rate", "Driver units"):
         assert page.headers.count(header) == len(periods)
 

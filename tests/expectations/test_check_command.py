@@ -29,7 +29,7 @@ def test_check_passes_on_the_clean_warehouse_and_writes_the_report(
 
     output = capsys.readouterr().out
     assert exit_code == 0
-    assert "15 of 15 checks passed, 0 with warnings, 0 with errors." in output
+    assert "18 of 18 checks passed, 0 with warnings, 0 with errors." in output
     assert "PASS  allocation_pools_conserved" in output
     [report] = reports.glob("*-check/audit.html")
     assert f"Report: {report}" in output

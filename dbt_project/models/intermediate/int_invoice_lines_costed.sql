@@ -2,7 +2,9 @@
 -- freight, carrying cost and bad debt, and its units of every line-level driver
 -- (METHOD.md, "The invoice-line P&L"). Incremental (macros/incremental.sql): a
 -- build rebuilds the invoices of its periods, and the older invoices whose carrying
--- cost or bad debt changed since (a payment arrived, the as-of date moved on).
+-- cost or bad debt changed since (a payment or a credit note arrived, the as-of date
+-- moved on): int_invoices_settled is rebuilt whole on every run, and a return of a
+-- later month that settles an older invoice changes that invoice's days_to_pay.
 {{ config(materialized='incremental', unique_key='invoice_id') }}
 
 with

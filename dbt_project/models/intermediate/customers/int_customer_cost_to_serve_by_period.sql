@@ -25,6 +25,17 @@ driver_units as (
     select
         customer_id,
         period,
+        -- Orders are counted in whole numbers: an order's units are split equally over
+        -- its lines (1/3 + 1/3 + 1/3), a double whose last bits depend on the order of
+        -- the sum, and the buyer profiles rank customers by these counts. All lines of
+        -- an invoice belong to one customer and period, so the sum is a whole number up
+        -- to a rounding error far below 0.5 (about 1e-8 for a customer's 10,000 lines of
+        -- a month), and rounding it gives the exact count.
+        -- Counting distinct invoices instead costs ~16 s more at 10M lines (measured:
+        -- 19.1 s against 2.6 s for the three counts).
+        round(sum(units_orders)) as order_count,
+        round(sum(units_manual_orders)) as manual_order_count,
+        round(sum(units_expedited_orders)) as expedited_order_count,
         sum(case when row_kind = 'invoice' then gross_revenue else 0 end) as gross_revenue,
         sum(case when row_kind = 'invoice' then discount else 0 end) as discount,
         sum(case when row_kind = 'invoice' then quantity else 0 end) as units_sold,
@@ -60,17 +71,21 @@ select
     -- ids
     driver_units.customer_id,
     driver_units.period,
-    -- activity
-    driver_units.units_orders as orders,
-    driver_units.units_manual_orders as manual_orders,
-    driver_units.units_expedited_orders as expedited_orders,
+    -- activity: exact counts and sums, as customers are ranked by them; the customer's
+    -- service and sales units on its rows are shares of these (doubles), which add up
+    -- to them only up to rounding. Stored as doubles, the type these columns always had,
+    -- so that warehouses built before keep their schema (on_schema_change: fail): a
+    -- whole number, or one decimal sum, is the same double in every build.
+    {{ as_float('driver_units.order_count') }} as orders,
+    {{ as_float('driver_units.manual_order_count') }} as manual_orders,
+    {{ as_float('driver_units.expedited_order_count') }} as expedited_orders,
     driver_units.units_invoice_lines as invoice_lines,
     driver_units.units_sold,
     driver_units.units_returned,
     driver_units.units_returns as returns,
-    driver_units.units_service_minutes as service_minutes,
-    driver_units.units_service_contacts as service_contacts,
-    driver_units.units_sales_minutes as sales_minutes,
+    {{ as_float('coalesce(activity.service_minutes, 0)') }} as service_minutes,
+    {{ as_float('coalesce(activity.service_contacts, 0)') }} as service_contacts,
+    {{ as_float('coalesce(activity.sales_minutes, 0)') }} as sales_minutes,
     driver_units.gross_revenue,
     driver_units.discount,
     -- pool costs by component
@@ -84,3 +99,6 @@ select
     {{ build_timestamp() }} as built_at
 from driver_units
 left join component_rates on driver_units.period = component_rates.period
+left join {{ ref('int_customer_activity_by_period') }} as activity
+    on driver_units.customer_id = activity.customer_id
+        and driver_units.period = activity.period

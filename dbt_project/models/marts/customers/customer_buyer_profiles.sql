@@ -8,6 +8,9 @@
 -- A label is set when the score is at least `buyer_profile_percentile` (default
 -- 0.75) and the measure is above 0; primary_profile is the label with the highest
 -- score (ties: price, variety, speed, support), 'none' without a label.
+-- Each measure is a ratio of exact counts or decimals (customer_profitability), so
+-- equal behaviour gives equal measures and shares a score in every build; a measure
+-- added up from split driver units would break ties by the order of its sum.
 {%- set threshold = var('buyer_profile_percentile') %}
 
 with

@@ -47,6 +47,8 @@ select
     {{ money('margin_lift') }} as margin_lift,
     cast(row_number() over (
         partition by as_of_period
-        order by case when margin_lift is null then 1 else 0 end, margin_lift desc, customer_id asc
+        -- ranked by the lift in money, as shown: customers equal to the cent are ordered by id,
+        -- not by a double's last bits
+        order by case when margin_lift is null then 1 else 0 end, {{ money('margin_lift') }} desc, customer_id asc
     ) as integer) as margin_lift_rank
 from lifts

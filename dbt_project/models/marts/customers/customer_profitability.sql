@@ -122,9 +122,9 @@ select
     {{ money('service_cost') }} as service_cost,
     {{ money('sales_cost') }} as sales_cost,
     -- activity
-    cast(round(manual_orders) as integer) as manual_order_count,
+    cast(manual_orders as integer) as manual_order_count,
     {{ safe_ratio('manual_orders', 'invoice_count') }} as manual_order_share,
-    cast(round(expedited_orders) as integer) as expedited_order_count,
+    cast(expedited_orders as integer) as expedited_order_count,
     {{ safe_ratio('expedited_orders', 'invoice_count') }} as expedited_order_share,
     {{ money('units_sold') }} as units_sold,
     {{ money('units_returned') }} as units_returned,

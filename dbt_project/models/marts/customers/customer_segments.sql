@@ -22,16 +22,17 @@ company as (
     group by as_of_period
 ),
 
--- net_profit >= company_margin * revenue is net_profit / revenue >= company_margin
--- without dividing; the two agree whenever revenue > 0, which a high-revenue
--- customer has unless the revenue percentile itself is 0 or below.
+-- High revenue is revenue above 0 and at least the percentile: when more than half of
+-- the customers have no revenue the percentile is 0, and a customer without revenue
+-- is still a desert, not a drain. net_profit >= company_margin * revenue is
+-- net_profit / revenue >= company_margin without dividing, as revenue > 0 here.
 segmented as (
     select
         customers.*,
         company.company_margin,
         company.high_revenue_threshold,
         case
-            when customers.revenue < company.high_revenue_threshold then 'profit_desert'
+            when customers.revenue <= 0 or customers.revenue < company.high_revenue_threshold then 'profit_desert'
             when customers.net_profit > 0
                 and customers.net_profit >= company.company_margin * customers.revenue
                 then 'profit_peak'

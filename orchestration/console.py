@@ -37,15 +37,13 @@ STAGES = {
     "dbt": "build and test the marts",
     "report": "write the run report",
     "audit": "audit the warehouse",
-    "publish": "publish the marts",
-    "feed": "publish the policy feed",
+    "publish": "publish the marts and the feed",
 }
 _STEP_STAGES = {
     "oasis_dbt_models": "dbt",
     "run_report": "report",
     "audited_warehouse": "audit",
-    "published_warehouse": "publish",
-    "customer_policy_feed": "feed",
+    "publication": "publish",
 }
 # dbt's line for a finished node: "52 of 167 OK created sql incremental model ...",
 # "56 of 167 FAIL 160 assert_pnl_reconciles_to_ledger ....... [FAIL 160 in 0.56s]".
@@ -79,7 +77,7 @@ class Stage:
 
     def line(self, now: float) -> str:
         mark = "failed" if self.failed else "done" if self.finished else "..."
-        parts = [f"{self.name:<8} {STAGES.get(self.name, self.name):<26} {mark:<6}"]
+        parts = [f"{self.name:<8} {STAGES.get(self.name, self.name):<30} {mark:<6}"]
         if self.name == "ingest":
             parts.append(f"{self.steps_done} tables")
         if self.rows:

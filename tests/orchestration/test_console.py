@@ -13,7 +13,7 @@ from pipelines.demo_erp import write_demo_erp
 from pipelines.settings import REPO_ROOT
 from tests.conftest import BuiltWarehouse
 
-STAGE_LINES = ("ingest ", "dbt ", "report ", "audit ", "publish ", "feed ")
+STAGE_LINES = ("ingest ", "dbt ", "report ", "audit ", "publish ")
 
 
 def _run_log(built: BuiltWarehouse) -> str:

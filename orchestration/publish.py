@@ -10,6 +10,7 @@ one step: Dagster materializes them together or not at all (no subset).
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from dagster import (
@@ -28,7 +29,12 @@ from orchestration.checks import (
     stage_audited_snapshot,
     stage_marts,
 )
-from orchestration.resources import ExportsFolderResource, WarehouseResource
+from orchestration.resources import (
+    ExportsFolderResource,
+    LandingFolderResource,
+    WarehouseResource,
+)
+from pipelines.landing import input_checksums
 from pipelines.policy_feed import FEED_NAME, read_policy_flags, stage_policy_feed
 
 PUBLISHED_WAREHOUSE = AssetKey("published_warehouse")
@@ -71,6 +77,7 @@ def publication(
     context: AssetExecutionContext,
     warehouse: WarehouseResource,
     exports: ExportsFolderResource,
+    landing: LandingFolderResource,
 ) -> Iterator[MaterializeResult]:
     _require_audit_of_this_run(context)
     marts, staged = stage_marts(Path(warehouse.path), context.run_id, warehouse.duckdb_config)
@@ -79,7 +86,12 @@ def publication(
             flags = read_policy_flags(connection)
         try:
             feed, staged_feed = stage_policy_feed(
-                Path(exports.path), flags, published_at=datetime.now(UTC), run_id=context.run_id
+                Path(exports.path),
+                flags,
+                published_at=datetime.now(UTC),
+                run_id=context.run_id,
+                warehouse=Path(warehouse.path),
+                inputs=partial(input_checksums, Path(landing.path)),
             )
         except OSError as error:
             raise Failure(

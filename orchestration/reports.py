@@ -66,14 +66,18 @@ def run_report(
     )
 
 
-@failure_hook(required_resource_keys={"reports"})
+@failure_hook(required_resource_keys={"reports", "warehouse"})
 def failed_run_report(context: HookContext) -> None:
     """Writes the failed step's reasons into the run's report and lists it in the index."""
     reasons = failed_checks(context.instance, context.run_id)
     if context.op_exception is not None:
         reasons.append(error_sentence(str(context.op_exception)))
     run_dir = write_failure_report(
-        Path(context.resources.reports.path), context.run_id, context.step_key, reasons
+        Path(context.resources.reports.path),
+        context.run_id,
+        context.step_key,
+        reasons,
+        Path(context.resources.warehouse.path),
     )
     context.log.error(f"The run failed in {context.step_key}: {run_dir / 'run_summary.md'}")
 

@@ -142,7 +142,11 @@ def write_index(reports_dir: Path) -> Path:
         except (OSError, ValueError):
             if failure is None:
                 continue
-            summary = {"mode": "run", "run_id": failure["run_id"]}
+            summary = {
+                "mode": "run",
+                "run_id": failure["run_id"],
+                "warehouse": failure.get("warehouse"),
+            }
         if failure is not None:
             summary["failure"] = failure
             summary["generated_at"] = summary.get("generated_at") or failure["failed_at"]
@@ -701,10 +705,13 @@ def render_index_html(entries: Sequence[tuple[str, Mapping[str, Any]]], reports_
         if (reports_dir / folder / "run_summary.md").exists():
             links.append(f'<a href="{escape(folder)}/run_summary.md">run summary</a>')
         run = summary.get("run_id")
+        # Several warehouses may share a reports folder when OASIS_REPORTS says so.
+        warehouse = summary.get("warehouse") or ""
         rows.append(
             f'<tr class="{"" if status == "pass" else status}">'
             f'<td class="nowrap">{escape(_time(summary.get("generated_at")))}</td>'
             f"<td>{escape(run[:8] if run else 'oasis check')}</td>"
+            f'<td title="{escape(warehouse)}">{escape(Path(warehouse).name)}</td>'
             f'<td class="nowrap">{escape(summary.get("as_of_period") or "")}</td>'
             f'<td class="num">{len(summary.get("periods") or []):,}</td>'
             f'<td><span class="badge {status}">{_STATUS_LABELS[status]}</span>{why}</td>'
@@ -723,7 +730,8 @@ def render_index_html(entries: Sequence[tuple[str, Mapping[str, Any]]], reports_
         "Open a report to see each check with its numbers and, per "
         "period and pool, where every pool's cost went. Compare two months by opening their "
         "reports side by side.</p>\n"
-        '<table><thead><tr><th>Generated</th><th>Run</th><th>As of</th><th class="num">'
+        "<table><thead><tr><th>Generated</th><th>Run</th><th>Warehouse</th><th>As of</th>"
+        '<th class="num">'
         'Periods</th><th>Result</th><th class="num">Errors</th><th class="num">Warnings</th>'
         '<th class="num">Pool cost</th><th class="num">Unused capacity</th>'
         '<th class="num">Largest ledger gap</th><th class="num">Quarantined</th>'

@@ -17,7 +17,6 @@ together (pipelines/publication.py).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -32,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.csv_files import write_csv
-from pipelines.publication import StagedFiles
+from pipelines.publication import StagedFiles, file_sha256
 
 # Bump the major number for a breaking change (a column removed, renamed or retyped, a
 # meaning changed); the minor number for a column added. Consumers check the major number.
@@ -220,9 +219,13 @@ def stage_policy_feed(
     *,
     published_at: datetime,
     run_id: str | None = None,
+    warehouse: Path | None = None,
+    inputs: Callable[[list[dict]], list[dict]] | None = None,
 ) -> tuple[FeedPublication, StagedFiles]:
     """What `publish_policy_feed` writes, written to temporary names: committing the staged
-    files publishes it (together with other outputs of the run: pipelines/publication.py)."""
+    files publishes it (together with other outputs of the run: pipelines/publication.py).
+    The manifest names the warehouse and the run it came from, and `inputs(known)` the
+    extract files read with their checksums (given the previous manifest's)."""
     current = to_feed_table(flags)
     if current.num_rows == 0:
         raise EmptyFeed("the policy flags hold no customer: nothing published")
@@ -270,6 +273,8 @@ def stage_policy_feed(
             "as_of_period": as_of_period,
             "published_at": stamp,
             "run_id": run_id,
+            "warehouse": str(warehouse) if warehouse else None,
+            "inputs": inputs(previous_manifest.get("inputs", [])) if inputs else [],
             "customers": current.num_rows,
             "changes": change_counts,
             "previous": {
@@ -278,7 +283,7 @@ def stage_policy_feed(
                 "published_at": previous_manifest.get("published_at"),
             },
             "files": {
-                path.name: {"sha256": _sha256(temporary)}
+                path.name: {"sha256": file_sha256(temporary)}
                 for temporary, path in staged.renames
                 if path != paths["previous"]
             },
@@ -337,14 +342,6 @@ def _json_value(value):
         # Amounts are rounded to the cent: a JSON number with up to 2 decimals is exact.
         return float(value)
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as source:
-        for block in iter(lambda: source.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _rows_by_customer(table: pa.Table) -> dict[str, dict]:

@@ -11,6 +11,7 @@ or permission, so once staging succeeded the renames go through.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,3 +42,12 @@ class StagedFiles:
     def discard(self) -> None:
         for temporary, _ in self.renames:
             temporary.unlink(missing_ok=True)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks: what manifests name files by."""
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -181,13 +181,16 @@ def write_run_report(connection: duckdb.DuckDBPyConnection, reports_dir: Path, r
     return run_dir
 
 
-def write_failure_report(reports_dir: Path, run_id: str, step: str, reasons: list[str]) -> Path:
+def write_failure_report(
+    reports_dir: Path, run_id: str, step: str, reasons: list[str], warehouse: Path
+) -> Path:
     """The run report of a failed run, in the run's folder (with what the run wrote before
     it failed): why it failed in `run_summary.md`, and in `run_failure.json`, which the
     reports index lists. A second failed step of the same run adds its reasons."""
     run_dir = run_report_folder(reports_dir, run_id)
     failure = read_failure(run_dir) or {
         "run_id": run_id,
+        "warehouse": str(warehouse),
         "failed_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "steps": [],
         "reasons": [],

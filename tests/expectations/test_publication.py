@@ -23,6 +23,7 @@ from orchestration.cli import main
 from orchestration.publish import publication
 from orchestration.resources import (
     ExportsFolderResource,
+    LandingFolderResource,
     ReportsFolderResource,
     WarehouseResource,
 )
@@ -45,6 +46,8 @@ def audit_and_publish(
             "warehouse": WarehouseResource(path=str(warehouse)),
             "reports": ReportsFolderResource(path=str(reports)),
             "exports": ExportsFolderResource(path=str(exports or reports.parent / "exports")),
+            # No extracts there: the feed's manifest then lists no inputs.
+            "landing": LandingFolderResource(path=str(reports.parent / "landing")),
         },
         instance=instance,
         raise_on_error=False,
@@ -226,6 +229,7 @@ def test_publishing_without_the_audit_is_refused(
         resources={
             "warehouse": WarehouseResource(path=str(warehouse)),
             "exports": ExportsFolderResource(path=str(tmp_path / "exports")),
+            "landing": LandingFolderResource(path=str(tmp_path / "landing")),
         },
         instance=instance,
         raise_on_error=False,

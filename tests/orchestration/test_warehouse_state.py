@@ -3,6 +3,7 @@ its own feed, changes, reports, landing index and Dagster history."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -33,7 +34,7 @@ def test_two_warehouses_from_two_sources_never_mention_each_other(tmp_path: Path
     first = run_oasis(first_demo, home)
     second = run_oasis(second_demo, home, warehouse=tmp_path / "wh" / "w.duckdb")
 
-    for built in (first, second):
+    for built, source in ((first, first_demo.out_dir), (second, second_demo.out_dir)):
         folder = built.path.parent
         feed = pq.read_table(folder / "exports" / f"{FEED}.parquet")
         changes = pq.read_table(folder / "exports" / f"{FEED}.changes.parquet")
@@ -44,6 +45,16 @@ def test_two_warehouses_from_two_sources_never_mention_each_other(tmp_path: Path
         # A first publication: every customer is new, none changed or removed.
         assert set(changes.column("change_type").to_pylist()) == {"added"}
         assert changes.num_rows == feed.num_rows
+        # The manifest says where the feed came from: warehouse, run and input files.
+        manifest = json.loads((folder / "exports" / f"{FEED}.manifest.json").read_text())
+        assert manifest["warehouse"] == str(built.path)
+        assert manifest["run_id"]
+        inputs = {Path(entry["path"]) for entry in manifest["inputs"]}
+        assert inputs == {path for path in source.rglob("*.parquet")}
+        assert all(len(entry["sha256"]) == 64 for entry in manifest["inputs"])
         assert list((folder / "reports").glob("*/run_summary.md"))
+        # The index names the warehouse of each run (several may share OASIS_REPORTS).
+        index = (folder / "reports" / "index.html").read_text()
+        assert f'<td title="{built.path}">{built.path.name}</td>' in index
         assert (folder / "dagster" / "dagster.yaml").exists()
     assert not (home / "wh").exists()

@@ -12,10 +12,8 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +24,7 @@ import pytest
 from orchestration.checks import published_path
 from pipelines.settings import REPO_ROOT, SettingsError, resolve_settings
 from tests.network_trace import connections_outside_loopback, strace_prefix
-from tests.orchestration.test_ui import _asset_keys, _free_port
+from tests.ui_server import free_port, serving_ui
 
 HOSTILE_FOLDER = "Ünïcode o'Brien dir"
 FORMULA_CUSTOMER = '=HYPERLINK("http://x.invalid","C5")'  # the id of a buying customer
@@ -105,31 +103,13 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> HostileRun:
         ).fetchone()
     finish("explain", row_id, "--warehouse", str(run.warehouse))
 
-    port = _free_port()
-    # Its own process group: `dagster dev` without a terminal may ignore SIGTERM alone.
-    server = subprocess.Popen(
-        oasis(
-            "ui", "--port", str(port), "--source", str(landing), "--warehouse", str(run.warehouse)
-        ),
-        cwd=REPO_ROOT,
-        env=environment,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    port = free_port()
+    ui = oasis(
+        "ui", "--port", str(port), "--source", str(landing), "--warehouse", str(run.warehouse)
     )
-    try:
-        deadline, keys = time.monotonic() + 300, []
-        while time.monotonic() < deadline and not keys:
-            assert server.poll() is None, "oasis ui exited early"
-            try:
-                keys = _asset_keys(port)
-            except (OSError, ValueError):  # not listening yet, or still loading
-                time.sleep(2)
+    # strace writes each call as it happens: killing it with the rest loses no line.
+    with serving_ui(ui, port, environment) as keys:
         assert "marts/fct_invoice_line_pnl" in keys
-    finally:
-        # strace writes each call as it happens: killing it with the rest loses no line.
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
     return run
 
 

@@ -354,6 +354,7 @@ def _refuse_early(arguments: argparse.Namespace) -> None:
             settings.warehouse,
             settings.warehouse_lock_wait,
             progress=lambda message: print(message, flush=True),
+            record=False,
         ):
             pass
     except WarehouseBusyError as error:
@@ -571,10 +572,12 @@ def _reading(warehouse: Path, working: bool, command: str) -> Iterator[Path]:
     if working:
         if not warehouse.exists():
             raise SystemExit(f"oasis: no warehouse at {warehouse}; run `oasis run` first")
-        # A day: a reader that asked for the working copy waits for the run to finish.
+        # A day: a reader that asked for the working copy waits for the run to finish. It
+        # leaves the lock file's record alone: a killed run's stays for the next start.
         with hold_warehouse_lock(
             warehouse,
             24 * 3600,
+            record=False,
             progress=lambda _: print(
                 f"{command}: a run is writing {warehouse}; waiting for it to finish ...",
                 flush=True,

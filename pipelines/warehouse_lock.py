@@ -102,11 +102,13 @@ def hold_warehouse_lock(
     *,
     progress: Callable[[str], object] | None = None,
     run_id: str | None = None,
+    record: bool = True,
 ) -> Iterator[Path]:
     """Holds the run lock of `warehouse` for the `with` block, for the Dagster run `run_id`.
     When another process holds it, waits up to `wait_seconds` (saying so once through
     `progress`, by default the logger), then raises WarehouseBusyError naming the holder's
-    pid. Yields the lock file."""
+    pid. Yields the lock file. `record=False` leaves the file's record as it is: a glance
+    before a run must not erase what a killed run left there for the next start to read."""
     say = progress or logger.warning
     path = lock_path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,12 +133,14 @@ def hold_warehouse_lock(
                     )
                     told = True
                 time.sleep(min(POLL_SECONDS, remaining))
-        _write_holder(descriptor, run_id)
+        if record:
+            _write_holder(descriptor, run_id)
         try:
             yield path
         finally:
             # Emptied before the unlock: a pid left behind would name a process long gone.
-            os.ftruncate(descriptor, 0)
+            if record:
+                os.ftruncate(descriptor, 0)
             fcntl.flock(descriptor, fcntl.LOCK_UN)
     finally:
         os.close(descriptor)

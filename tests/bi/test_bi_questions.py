@@ -65,7 +65,7 @@ def test_the_dimensions_reach_the_published_copy(
     raw_customers = dict(built_warehouse.query(names.format("raw.customers")))
     dim_customers = dict(published.execute(names.format("marts.dim_customers")).fetchall())
     assert dim_customers == raw_customers
-    assert len(raw_customers) == built_warehouse.demo.customers
+    assert len(raw_customers) == built_warehouse.demo.rows["customers"]
     raw_skus = dict(built_warehouse.query("select sku, list_price from raw.products"))
     dim_skus = dict(published.execute("select sku, list_price from marts.dim_products").fetchall())
     assert dim_skus.keys() == raw_skus.keys()

@@ -223,7 +223,7 @@ def test_question_5_lists_the_reps_with_desert_accounts(
     desert_rows = published.execute(
         """
         select count(*), sum(customers) from marts.rep_workload
-        where as_of_period = ? and segment = 'profit_desert'
+        where as_of_period = ? and segment = 'profit_desert' and rep_id is not null
         """,
         [period],
     ).fetchall()[0]
@@ -238,6 +238,8 @@ def test_question_5_lists_the_reps_with_desert_accounts(
     ).fetchall()[0][0]
     assert sum(row["desert_customers"] for row in rows) <= deserts
     for row in rows:
+        assert row["desert_accounts_to_move"] <= row["desert_customers"]
+        assert row["minutes_freed"] <= row["sales_minutes"]
         if row["sales_minutes"]:
             hours = row["sales_minutes"] / 60
             assert abs(row["net_profit_per_sales_hour"] - float(row["net_profit"]) / hours) < 0.01

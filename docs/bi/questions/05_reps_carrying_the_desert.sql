@@ -1,6 +1,6 @@
 -- Which reps carry the desert in the latest as-of period: their desert accounts, the
 -- sales minutes those take and the net profit they earn per sales hour, most minutes
--- first.
+-- first. House accounts (no rep) are left out: nobody's time to free.
 select
     workload.rep_id,
     workload.customers as desert_customers,
@@ -12,4 +12,5 @@ select
 from marts.rep_workload as workload
 where workload.as_of_period = (select max(as_of_period) from marts.rep_workload)
     and workload.segment = 'profit_desert'
+    and workload.rep_id is not null
 order by workload.sales_minutes desc, workload.rep_id asc;

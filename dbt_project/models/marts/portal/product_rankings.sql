@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('customer_profitability') }}
 -- One row per product (sku) and as-of period: the SKU's place in its product family
 -- on the desert portal (METHOD.md, "The desert portal"). SKUs sold in the window come
 -- first, by net profit per unit (its invoice and return rows' net_profit / units
@@ -5,13 +6,42 @@
 -- margin (list_price - standard_cost) less the family's average pool cost per unit
 -- (the family's pool_cost_total over the window / its units sold). Every SKU of
 -- stg_erp__products is ranked in every as-of period.
+{{ config(materialized='incremental', unique_key='as_of_period') }}
 {%- set text = dbt.type_string() %}
 
 with
 
+{% if is_incremental() -%}
+changed_periods as (
+    {{ periods_built_since_last_build(ref('int_sku_customer_pnl_by_period')) }}
+),
+{%- endif %}
+
+-- The window join of the customer marts (int_as_of_period_months); an incremental build
+-- redoes only the as-of periods whose window holds a period that changed since its
+-- last build (macros/incremental.sql), or whose customers' segments were rebuilt (customer_profitability, the input of customer_segments).
+windows as (
+    select
+        as_of_period,
+        period
+    -- The alias serves the incremental filter below, absent from a full build.
+    from {{ ref('int_as_of_period_months') }} as windows -- noqa: AL05
+    {%- if is_incremental() %}
+    where windows.as_of_period in (
+        select changed_windows.as_of_period
+        from {{ ref('int_as_of_period_months') }} as changed_windows
+        inner join changed_periods on changed_windows.period = changed_periods.period
+        union
+        select rebuilt.as_of_period
+        from {{ ref('customer_profitability') }} as rebuilt
+        where {{ built_since_last_build('rebuilt') }}
+    )
+    {%- endif %}
+),
+
 as_of_periods as (
-    select as_of_period
-    from {{ ref('int_as_of_periods') }}
+    select distinct as_of_period
+    from windows
 ),
 
 desert_customers as (
@@ -22,8 +52,6 @@ desert_customers as (
     where segment = 'profit_desert'
 ),
 
--- The window join of the customer marts: each period to the as-of periods whose
--- window holds it.
 customer_windows as (
     select
         sku_periods.sku,
@@ -33,7 +61,7 @@ customer_windows as (
         sum(sku_periods.pool_cost_total) as pool_cost_total,
         sum(sku_periods.net_profit) as net_profit
     from {{ ref('int_sku_customer_pnl_by_period') }} as sku_periods
-    inner join {{ ref('int_as_of_period_months') }} as windows on sku_periods.period = windows.period
+    inner join windows on sku_periods.period = windows.period
     group by sku_periods.sku, sku_periods.customer_id, windows.as_of_period
 ),
 
@@ -108,7 +136,7 @@ ranked as (
         *,
         row_number() over (
             partition by as_of_period, product_family
-            order by case when is_sold then 0 else 1 end, ranking_score desc, sku
+            order by case when is_sold then 0 else 1 end asc, ranking_score desc, sku asc
         ) as rank_in_family,
         count(*) over (partition by as_of_period, product_family) as skus_in_family
     from scored
@@ -143,5 +171,6 @@ select
             "' pool cost per unit: rank '", "cast(rank_in_family as " ~ text ~ ")",
             "' of '", "cast(skus_in_family as " ~ text ~ ")", "' in '", "product_family",
         ]) }}
-    end as reasons
+    end as reasons,
+    {{ build_timestamp() }} as built_at
 from ranked

@@ -5,19 +5,46 @@
 -- portal"). backordered_profit_gain: what the substitute would have made on the SKU's
 -- backordered lines of the window, (substitute's - the SKU's net profit per unit) *
 -- quantity summed over those lines; the SKU's figure is that of its substitute_rank 1.
+{{ config(materialized='incremental', unique_key='as_of_period') }}
 {%- set text = dbt.type_string() %}
 
 with
 
+{% if is_incremental() -%}
+-- An incremental build redoes the as-of periods product_rankings rebuilt since its
+-- last build: they are those whose window (backorder months included) changed.
+rebuilt_as_of_periods as (
+    select distinct rebuilt.as_of_period
+    from {{ ref('product_rankings') }} as rebuilt
+    where {{ built_since_last_build('rebuilt') }}
+),
+{%- endif %}
+
+windows as (
+    select
+        as_of_period,
+        as_of_index,
+        period,
+        period_index
+    -- The alias serves the incremental filter below, absent from a full build.
+    from {{ ref('int_as_of_period_months') }} as windows -- noqa: AL05
+    {%- if is_incremental() %}
+    where windows.as_of_period in (select rebuilt_as_of_periods.as_of_period from rebuilt_as_of_periods)
+    {%- endif %}
+),
+
 rankings as (
     select * from {{ ref('product_rankings') }}
+    {%- if is_incremental() %}
+    where as_of_period in (select rebuilt_as_of_periods.as_of_period from rebuilt_as_of_periods)
+    {%- endif %}
 ),
 
 recent_months as (
     select
         as_of_period,
         period
-    from {{ ref('int_as_of_period_months') }}
+    from windows
     where period_index > as_of_index - {{ var('backorder_months') }}
 ),
 
@@ -38,7 +65,7 @@ window_backorders as (
         sku_periods.sku,
         sum(sku_periods.backordered_units) as backordered_units
     from {{ ref('int_sku_customer_pnl_by_period') }} as sku_periods
-    inner join {{ ref('int_as_of_period_months') }} as windows on sku_periods.period = windows.period
+    inner join windows on sku_periods.period = windows.period
     group by windows.as_of_period, sku_periods.sku
 ),
 
@@ -97,6 +124,7 @@ select
         "', backordered on '", "cast(cast(100 * backorder_rate as decimal(38, 1)) as " ~ text ~ ")",
         "'% of its recent lines; '", "cast(cast(profit_per_unit_difference * backordered_units as decimal(38, 2)) as " ~ text ~ ")",
         "' on the '", "cast(cast(backordered_units as decimal(38, 2)) as " ~ text ~ ")", "' backordered units'",
-    ]) }} as reasons
+    ]) }} as reasons,
+    {{ build_timestamp() }} as built_at
 from pairs
 where substitute_rank <= {{ var('substitutes_per_sku') }}

@@ -8,9 +8,34 @@
 -- SKUs with fewer than `returns_min_for_rule` returns use their family's figures (the
 -- same sums over the family's SKUs; the family's average unit cost is its COGS over
 -- its units sold, or its SKUs' mean when it sold nothing), rule_level = 'family'.
+{{ config(materialized='incremental', unique_key='as_of_period') }}
 {%- set text = dbt.type_string() %}
 
 with
+
+{% if is_incremental() -%}
+changed_periods as (
+    {{ periods_built_since_last_build(ref('int_sku_customer_pnl_by_period')) }}
+),
+{%- endif %}
+
+-- The window join of the customer marts (int_as_of_period_months); an incremental build
+-- redoes only the as-of periods whose window holds a period that changed since its
+-- last build (macros/incremental.sql).
+windows as (
+    select
+        as_of_period,
+        period
+    -- The alias serves the incremental filter below, absent from a full build.
+    from {{ ref('int_as_of_period_months') }} as windows -- noqa: AL05
+    {%- if is_incremental() %}
+    where windows.as_of_period in (
+        select changed_windows.as_of_period
+        from {{ ref('int_as_of_period_months') }} as changed_windows
+        inner join changed_periods on changed_windows.period = changed_periods.period
+    )
+    {%- endif %}
+),
 
 sku_windows as (
     select
@@ -24,7 +49,7 @@ sku_windows as (
         sum(sku_periods.units_restocked) as units_restocked,
         sum(sku_periods.return_pool_cost) as return_pool_cost
     from {{ ref('int_sku_customer_pnl_by_period') }} as sku_periods
-    inner join {{ ref('int_as_of_period_months') }} as windows on sku_periods.period = windows.period
+    inner join windows on sku_periods.period = windows.period
     group by windows.as_of_period, sku_periods.sku
 ),
 
@@ -109,5 +134,6 @@ select
             "' (the family''s figures: '", "cast(return_count as " ~ text ~ ")",
             "' returns, fewer than " ~ var('returns_min_for_rule') ~ ")'",
         ]) ~ " else '' end",
-    ]) }} as reasons
+    ]) }} as reasons,
+    {{ build_timestamp() }} as built_at
 from decided

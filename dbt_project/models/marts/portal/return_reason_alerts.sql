@@ -6,9 +6,36 @@
 -- without a reason_code name no deficiency and never alert. likely_fix is METHOD's;
 -- a reason outside its list (the demo's not_needed, or a code the ERP adds later)
 -- still alerts, with likely_fix 'investigate': a reason METHOD names no fix for.
+{{ config(materialized='incremental', unique_key='as_of_period') }}
 {%- set text = dbt.type_string() %}
 
 with
+
+{% if is_incremental() -%}
+changed_periods as (
+    {{ periods_built_since_last_build(ref('int_sku_customer_pnl_by_period')) }}
+    union
+    {{ periods_built_since_last_build(ref('int_sku_return_reasons_by_period')) }}
+),
+{%- endif %}
+
+-- The window join of the customer marts (int_as_of_period_months); an incremental build
+-- redoes only the as-of periods whose window holds a period that changed since its
+-- last build (macros/incremental.sql).
+windows as (
+    select
+        as_of_period,
+        period
+    -- The alias serves the incremental filter below, absent from a full build.
+    from {{ ref('int_as_of_period_months') }} as windows -- noqa: AL05
+    {%- if is_incremental() %}
+    where windows.as_of_period in (
+        select changed_windows.as_of_period
+        from {{ ref('int_as_of_period_months') }} as changed_windows
+        inner join changed_periods on changed_windows.period = changed_periods.period
+    )
+    {%- endif %}
+),
 
 likely_fixes as (
     select
@@ -29,7 +56,7 @@ units_sold as (
         sku_periods.sku,
         sum(sku_periods.units_sold) as units_sold
     from {{ ref('int_sku_customer_pnl_by_period') }} as sku_periods
-    inner join {{ ref('int_as_of_period_months') }} as windows on sku_periods.period = windows.period
+    inner join windows on sku_periods.period = windows.period
     group by windows.as_of_period, sku_periods.sku
 ),
 
@@ -40,7 +67,7 @@ reason_returns as (
         reasons.reason_code,
         sum(reasons.return_count) as return_count
     from {{ ref('int_sku_return_reasons_by_period') }} as reasons
-    inner join {{ ref('int_as_of_period_months') }} as windows on reasons.period = windows.period
+    inner join windows on reasons.period = windows.period
     where reasons.reason_code is not null
     group by windows.as_of_period, reasons.sku, reasons.reason_code
 ),
@@ -123,5 +150,6 @@ select
         "' times the family''s rate ('", "cast(return_count as " ~ text ~ ")", "' returns): '",
         "case when likely_fix = 'investigate' then 'no known fix, investigate' else "
         ~ dbt.concat(["'fix the '", "likely_fix"]) ~ " end",
-    ]) }} as reasons
+    ]) }} as reasons,
+    {{ build_timestamp() }} as built_at
 from alerts

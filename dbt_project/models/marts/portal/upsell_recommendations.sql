@@ -6,9 +6,33 @@
 -- unit. Only gains above 0 are recommended: a SKU tied with the top one on net profit
 -- per unit ranks lower by sku alone, and changing to it gains nothing.
 -- is_cross_sell_candidate comes from customer_policy_flags (the middle desert quartiles).
+{{ config(materialized='incremental', unique_key='as_of_period') }}
 {%- set text = dbt.type_string() %}
 
 with
+
+{% if is_incremental() -%}
+-- An incremental build redoes the as-of periods product_rankings rebuilt since its
+-- last build: they are those whose window (backorder months included) changed.
+rebuilt_as_of_periods as (
+    select distinct rebuilt.as_of_period
+    from {{ ref('product_rankings') }} as rebuilt
+    where {{ built_since_last_build('rebuilt') }}
+),
+{%- endif %}
+
+windows as (
+    select
+        as_of_period,
+        as_of_index,
+        period,
+        period_index
+    -- The alias serves the incremental filter below, absent from a full build.
+    from {{ ref('int_as_of_period_months') }} as windows -- noqa: AL05
+    {%- if is_incremental() %}
+    where windows.as_of_period in (select rebuilt_as_of_periods.as_of_period from rebuilt_as_of_periods)
+    {%- endif %}
+),
 
 customer_skus as (
     select
@@ -17,7 +41,7 @@ customer_skus as (
         sku_periods.sku,
         sum(sku_periods.units_sold) as units_sold
     from {{ ref('int_sku_customer_pnl_by_period') }} as sku_periods
-    inner join {{ ref('int_as_of_period_months') }} as windows on sku_periods.period = windows.period
+    inner join windows on sku_periods.period = windows.period
     group by windows.as_of_period, sku_periods.customer_id, sku_periods.sku
     having sum(sku_periods.units_sold) > 0
 ),
@@ -33,7 +57,7 @@ most_bought as (
         rankings.net_profit_per_unit,
         row_number() over (
             partition by customer_skus.as_of_period, customer_skus.customer_id, rankings.product_family
-            order by customer_skus.units_sold desc, customer_skus.sku
+            order by customer_skus.units_sold desc, customer_skus.sku asc
         ) as bought_order
     from customer_skus
     inner join {{ ref('product_rankings') }} as rankings
@@ -92,7 +116,8 @@ select
         "' per unit): '", "upsells.recommended_sku",
         "' makes '", "cast(cast(upsells.profit_per_unit_gain as decimal(38, 2)) as " ~ text ~ ")",
         "' more per unit'",
-    ]) }} as reasons
+    ]) }} as reasons,
+    {{ build_timestamp() }} as built_at
 from upsells
 left join {{ ref('customer_policy_flags') }} as flags
     on upsells.customer_id = flags.customer_id

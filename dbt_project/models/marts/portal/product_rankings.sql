@@ -19,7 +19,8 @@ changed_periods as (
 
 -- The window join of the customer marts (int_as_of_period_months); an incremental build
 -- redoes only the as-of periods whose window holds a period that changed since its
--- last build (macros/incremental.sql), or whose customers' segments were rebuilt (customer_profitability, the input of customer_segments).
+-- last build (macros/incremental.sql), or whose customers' segments were rebuilt
+-- (customer_profitability, the input of customer_segments).
 windows as (
     select
         as_of_period,

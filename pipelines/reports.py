@@ -97,7 +97,9 @@ def read_run_summary(connection: duckdb.DuckDBPyConnection) -> RunSummary:
     ).fetchall()
     # No row in the first cross_sell_quality_months as-of periods (nothing to score yet),
     # and null rates when no customer got a recommendation.
-    quality = connection.execute(
+    # fetchall, not fetchone: DuckDB 2.0 keeps a half-read result open on the connection
+    # and refuses the report's next statement (at most one row here).
+    quality_rows = connection.execute(
         """
         select customers_evaluated, hit_rate, baseline_hit_rate,
             date_diff(
@@ -107,7 +109,7 @@ def read_run_summary(connection: duckdb.DuckDBPyConnection) -> RunSummary:
         where as_of_period = ? and customers_evaluated > 0
         """,
         [as_of_period],
-    ).fetchone()
+    ).fetchall()
     return RunSummary(
         as_of_period=as_of_period,
         profit_map=cells,
@@ -115,7 +117,7 @@ def read_run_summary(connection: duckdb.DuckDBPyConnection) -> RunSummary:
         desert_customer_share=desert_customers / total_customers if total_customers else None,
         quarantined=quarantined,
         waiting=waiting,
-        cross_sell_quality=CrossSellQuality(*quality) if quality else None,
+        cross_sell_quality=CrossSellQuality(*quality_rows[0]) if quality_rows else None,
     )
 
 

@@ -184,12 +184,12 @@ _PLANTED_RETURNS = {
 _CHEAP_BULKY_SKU, _UNCLEAR_INSTRUCTIONS_SKU = "BOX-BSX-1", "RSP-SMT-1"
 # Families bought together (welders grind, shippers wrap): a quarter of the customers
 # belong to one pair and put 35% of their lines into it; the others rarely buy these
-# families (90% of such lines go to another family of their industry's mix).
+# families (97% of such lines go to another family of their industry's mix).
 _FAMILY_AFFINITIES = (
     ("welding rods, 5 kg", "abrasive discs, pack of 25"),
     ("stretch film roll", "packing tape, case of 36"),
 )
-_AFFINITY_MEMBER_SHARE, _AFFINITY_LINE_SHARE, _AFFINITY_OTHERS_KEPT = 0.25, 0.35, 0.10
+_AFFINITY_MEMBER_SHARE, _AFFINITY_LINE_SHARE, _AFFINITY_OTHERS_KEPT = 0.25, 0.35, 0.03
 
 # --- the customers -------------------------------------------------------------------
 
@@ -1287,13 +1287,13 @@ def _build_customers(
     reps_in_region = (company.reps - np.arange(len(_REGIONS)) + len(_REGIONS) - 1) // len(_REGIONS)
     nth_rep = (rng.random(count) * reps_in_region[region]).astype(np.int64)
     rep = np.where(has_rep, region + len(_REGIONS) * nth_rep, -1)
-    # Two reps (reps_with_desert_books) took on most of the small house accounts of
-    # their territory, and drive out to them (below).
-    desert_books = company._rng("desert_books")
-    small_house_account = ~has_rep & (size < 0.6) & (desert_books.random(count) < 0.6)
+    # Two reps (reps_with_desert_books) took on 80% of the small house accounts of their
+    # territory, and drive out to them (below).
+    small_house_account = (
+        ~has_rep & (size < 0.6) & (company._rng("desert_books").random(count) < 0.8)
+    )
     for visitor in company.tiny_account_visitors:
-        same_territory = region == visitor % len(_REGIONS)
-        taken_on = small_house_account & same_territory & (desert_books.random(count) < 0.7)
+        taken_on = small_house_account & (region == visitor % len(_REGIONS))
         rep[taken_on] = visitor
         small_house_account &= ~taken_on
     has_rep = rep >= 0

@@ -30,7 +30,11 @@ in small orders. Planted stories (returned in `DemoSummary.stories`) give the
 analysis something real to find: project-based buyers who went quiet, fast
 growers, customers where our share of wallet is small, return abusers, heavy
 returners who stay profitable, service abusers and reps who override policy far
-more often than the others. Cost pools are a cost per driver unit times the
+more often than the others; and for the desert portal and team (METHOD.md): a family
+whose SKUs earn very different profits per unit, a SKU often backordered while a
+better sibling is in stock, families bought together, a cheap bulky SKU not worth
+taking back, a SKU returned for unclear instructions, reps whose books are full of
+small accounts they visit, and referrals that bring the best accounts. Cost pools are a cost per driver unit times the
 month's actual units, with noise; customer service states its capacity, so part
 of it is idle. Calibrated so that, with METHOD.md's P&L over the latest 12
 months, the top 20% of customers make 167% of net profit in the default extract

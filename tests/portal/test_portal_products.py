@@ -26,7 +26,7 @@ REASON_ALERT_MIN_RETURNS = 5  # dbt var reason_alert_min_returns
 
 
 def _published(built_warehouse: BuiltWarehouse) -> Path:
-    return built_warehouse.path.with_name(built_warehouse.path.name + ".published.duckdb")
+    return built_warehouse.path.with_suffix(".published.duckdb")
 
 
 def _as_of(built_warehouse: BuiltWarehouse) -> str:

@@ -24,18 +24,22 @@ for the open period's few days:
        58,000    ~10,000,000   (~20 s, ~0.5 GB peak memory: one month is held at a time)
 
 The company. Customer size is log-logistic (a few large accounts, a long tail of
-small ones). Large accounts order by EDI and web in big orders, have contract
-prices and free freight; the tail orders by phone, e-mail, fax and through reps,
-in small orders. Planted stories (returned in `DemoSummary.stories`) give the
-analysis something real to find: project-based buyers who went quiet, fast
-growers, customers where our share of wallet is small, return abusers, heavy
-returners who stay profitable, service abusers and reps who override policy far
-more often than the others. Cost pools are a cost per driver unit times the
-month's actual units, with noise; customer service states its capacity, so part
-of it is idle. Calibrated so that, with METHOD.md's P&L over the latest 12
-months, the top 20% of customers make 167% of net profit in the default extract
-and 174% at 5,800 customers; about half of the customers, mostly small ones, lose
-money. Total profit is a small difference of large sums, so with 800 customers
+small ones). Large accounts order by EDI and web in big orders, have contract prices
+and free freight; the tail orders by phone, e-mail, fax and through reps, in small
+orders. Planted stories (returned in `DemoSummary.stories`) give the analysis
+something real to find: project-based buyers who went quiet, fast growers, customers
+where our share of wallet is small, return abusers, heavy returners who stay
+profitable, service abusers and reps who override policy far more often than the
+others; and for the desert portal and team (METHOD.md): a family whose SKUs earn
+very different profits per unit, a SKU often backordered while a better sibling is
+in stock, families bought together, a cheap bulky SKU not worth taking back, a SKU
+returned for unclear instructions, reps whose books are full of small accounts they
+visit, and referrals that bring the best accounts. Cost pools are a cost per driver
+unit times the month's actual units, with noise; customer service states its
+capacity, so part of it is idle. Calibrated so that, with METHOD.md's P&L over the
+latest 12 months, the top 20% of customers make 167% of net profit in the default
+extract and 174% at 5,800 customers; about half of the customers, mostly small ones,
+lose money. Total profit is a small difference of large sums, so with 800 customers
 other seeds land anywhere from about 160% to 270%.
 """
 
@@ -72,7 +76,10 @@ class DemoSummary:
     closed_periods: tuple[str, ...]  # 'YYYY-MM', the months that have cost_pools
     open_period: str  # the month after the last closed one: a few days of facts, no pools
     rows: dict[str, int]  # rows written per contract table
-    stories: dict[str, tuple[str, ...]]  # planted story -> customer_ids (rep_ids for reps)
+    # planted story -> the ids its name says: customer_ids by default, rep_ids for
+    # `*_reps`, SKUs for `*_sku*` and `family_with_profit_spread` (most profitable first),
+    # "A>B" family pairs for `family_affinities`, channels for `referral_channel`
+    stories: dict[str, tuple[str, ...]]
 
 
 FILE_FORMATS = ("parquet", "csv")
@@ -159,6 +166,38 @@ _BRAND_TIERS = (
 # A case of five costs a little less per unit and sells at a volume price.
 _CASE_UNITS, _CASE_COST_FACTOR, _CASE_PRICE_FACTOR = 5, 0.96, 0.92
 _CATALOGUE_SEED = 2026
+
+# --- the desert portal's stories (METHOD.md, "The desert portal") --------------------
+
+# Three vests a unit apart in list margin (5.87, 3.12 and 1.14 USD): their order by
+# net profit per unit is the order a desert customer should see them in.
+_PROFIT_SPREAD_FAMILY = "hi-vis vest"
+# The least profitable vest is short 45% of the time (3% is usual), while the premium
+# one, 4.73 USD a unit better, is in stock.
+_BACKORDERED_SKU, _BACKORDERED_SIBLING, _BACKORDER_RATE = "VST-VAL-1", "VST-IRC-1", 0.45
+_USUAL_BACKORDER_RATE = 0.03
+# Per planted SKU: the extra share of its lines returned, and the reason those extra
+# returns give (None: the usual reason mix). The valuline boxes weigh 7.9 kg and cost
+# 10.22 USD: the trip back costs more than restocking recovers. The respirators'
+# fit-test leaflet confuses buyers: about 12% of lines come back for it, against
+# about 0.3% for the usual reason mix.
+_PLANTED_RETURNS = {
+    "BOX-BSX-1": (0.10, None),
+    "RSP-SMT-1": (0.12, "unclear_instructions"),
+}
+_CHEAP_BULKY_SKU, _UNCLEAR_INSTRUCTIONS_SKU = "BOX-BSX-1", "RSP-SMT-1"
+# Families bought together (welders grind, shippers wrap): half of the smaller
+# customers (size below the median of 1) belong to one pair and put 35% of their lines
+# into it; the others rarely buy these families (97% of such lines go to another family
+# of their industry's mix). Members are small so that the pairs do not ride on the
+# large accounts that buy every family: other families' buyers are no likelier than
+# anyone to buy the pairs (lift below 1), only the partner family's are.
+_FAMILY_AFFINITIES = (
+    ("welding rods, 5 kg", "abrasive discs, pack of 25"),
+    ("stretch film roll", "packing tape, case of 36"),
+)
+_AFFINITY_MEMBER_SHARE, _AFFINITY_LINE_SHARE, _AFFINITY_OTHERS_KEPT = 0.5, 0.35, 0.03
+_AFFINITY_MAX_SIZE = 1.0
 
 # --- the customers -------------------------------------------------------------------
 
@@ -347,6 +386,10 @@ class _Catalogue:
     family_start: np.ndarray
     family_size: np.ndarray
     family_mix: np.ndarray  # industry x family: how likely an order line is of that family
+    backorder_rate: np.ndarray  # per SKU: share of its lines backordered
+    planted_return_rate: np.ndarray  # per SKU: extra share of lines returned (stories)
+    planted_reason: np.ndarray  # per SKU: reason of those extra returns, -1 = usual mix
+    affinity_families: np.ndarray  # pair x 2: family indexes bought together
 
 
 @dataclass
@@ -386,6 +429,7 @@ class _Customers:
     employee_count: np.ndarray
     est_annual_spend_cents: np.ndarray
     acquisition_channel: np.ndarray
+    affinity_pair: np.ndarray  # index into _FAMILY_AFFINITIES, -1 = none
     name: pa.Array
     story_members: dict[str, np.ndarray]
 
@@ -435,7 +479,24 @@ class _Company:
             for story, members in self.customers.story_members.items()
         }
         stories["over_overriding_reps"] = tuple(_rep_ids(self.over_overriding_reps).to_pylist())
+        stories.update(self._portal_stories())
         return stories
+
+    def _portal_stories(self) -> dict[str, tuple[str, ...]]:
+        cat = self.catalogue
+        spread = [i for i, f in enumerate(cat.product_family) if f == _PROFIT_SPREAD_FAMILY]
+        list_margin = cat.list_cents[spread] - cat.cost_cents[spread]
+        return {
+            "family_with_profit_spread": tuple(
+                cat.sku[spread[i]] for i in np.argsort(-list_margin, kind="stable")
+            ),
+            "backordered_sku_with_better_sibling": (_BACKORDERED_SKU, _BACKORDERED_SIBLING),
+            "family_affinities": tuple(f"{a}>{b}" for a, b in _FAMILY_AFFINITIES),
+            "cheap_bulky_sku_keep": (_CHEAP_BULKY_SKU,),
+            "unclear_instructions_sku": (_UNCLEAR_INSTRUCTIONS_SKU,),
+            "reps_with_desert_books": tuple(_rep_ids(self.tiny_account_visitors).to_pylist()),
+            "referral_channel": ("referral",),
+        }
 
     # --- dimensions ---
 
@@ -598,6 +659,7 @@ class _Company:
             family[in_industry] = rng.choice(
                 len(cat.family_start), len(in_industry), p=cat.family_mix[industry_index]
             )
+        self._plant_family_affinities(month_index, family, customer, industry)
         tier_draw = rng.random(count) ** c.tier_preference[customer]
         sku = cat.family_start[family] + (tier_draw * cat.family_size[family]).astype(np.int64)
 
@@ -647,9 +709,32 @@ class _Company:
             "net_cents": quantity * price_cents,
             "cogs_cents": quantity * cost_cents,
             "warehouse": warehouse,
-            "backordered": rng.random(count) < 0.03,
+            "backordered": rng.random(count) < cat.backorder_rate[sku],
             "promo_small_customer": on_promo & (c.size[customer] < 1),
         }
+
+    def _plant_family_affinities(
+        self, month_index: int, family: np.ndarray, customer: np.ndarray, industry: np.ndarray
+    ) -> None:
+        """Members of a pair put lines into its two families; others mostly buy elsewhere."""
+        cat = self.catalogue
+        rng = self._rng("affinities", month_index)
+        count = len(family)
+        pair = self.customers.affinity_pair[customer]
+        member = pair >= 0
+        into_pair = member & (rng.random(count) < _AFFINITY_LINE_SHARE)
+        which = rng.integers(0, 2, count)
+        family[into_pair] = cat.affinity_families[pair[into_pair], which[into_pair]]
+        redrawn = (
+            ~member
+            & np.isin(family, cat.affinity_families)
+            & (rng.random(count) >= _AFFINITY_OTHERS_KEPT)
+        )
+        for industry_index in range(len(_INDUSTRIES)):
+            lines = np.flatnonzero(redrawn & (industry == industry_index))
+            family[lines] = rng.choice(
+                len(cat.family_start), len(lines), p=cat.family_mix[industry_index]
+            )
 
     def _price_freight_and_waivers(self, month_index: int, orders: dict, lines: dict) -> None:
         """Bill freight and expediting by policy, unless the customer's rep waives it."""
@@ -772,11 +857,30 @@ class _Company:
 
     def _schedule_returns(self, month_index: int, orders: dict, lines: dict) -> None:
         """Decide now which lines come back, when and how, up to what was sold."""
-        c = self.customers
+        c, cat = self.customers, self.catalogue
         rng = self._rng("returns", month_index)
         customer = orders["customer"][lines["invoice"]]
-        returned = np.flatnonzero(rng.random(len(customer)) < c.return_rate[customer])
-        customer = customer[returned]
+        is_returned = rng.random(len(customer)) < c.return_rate[customer]
+        self._schedule_returned_lines(rng, orders, lines, np.flatnonzero(is_returned))
+        # The planted SKUs' extra returns draw from their own stream, so the usual
+        # returns stay as they were.
+        planted_rng = self._rng("planted_returns", month_index)
+        planted_rate = cat.planted_return_rate[lines["sku"]]
+        planted = ~is_returned & (planted_rng.random(len(customer)) < planted_rate)
+        self._schedule_returned_lines(
+            planted_rng, orders, lines, np.flatnonzero(planted), cat.planted_reason
+        )
+
+    def _schedule_returned_lines(
+        self,
+        rng: np.random.Generator,
+        orders: dict,
+        lines: dict,
+        returned: np.ndarray,
+        reason_by_sku: np.ndarray | None = None,
+    ) -> None:
+        c = self.customers
+        customer = orders["customer"][lines["invoice"][returned]]
         sold = lines["quantity"][returned]
         whole_line = rng.random(len(returned)) < 0.5
         first_quantity = np.where(
@@ -801,6 +905,9 @@ class _Company:
         )
         reason = _draw_rows(rng, np.cumsum(_REASON_MIX, 1)[disposition])
         reason = np.where(rng.random(count) < 0.03, -1, reason)
+        if reason_by_sku is not None:
+            planted_reason = reason_by_sku[lines["sku"][line]]
+            reason = np.where(planted_reason >= 0, planted_reason, reason)
         credit_cents = quantity * lines["price_cents"][line]
         fee_applies = (disposition == DISPOSITIONS.index("restock")) & np.isin(
             reason, [_RETURN_REASONS.index("not_needed"), _RETURN_REASONS.index("wrong_item")]
@@ -1119,6 +1226,16 @@ def _build_catalogue(rng: np.random.Generator) -> _Catalogue:
     mix = (
         _CATEGORY_MIX[:, category_of_family] * family_popularity / per_category[category_of_family]
     )
+    sku_index = {sku: i for i, sku in enumerate(rows["sku"])}
+    backorder_rate = np.full(len(rows["sku"]), _USUAL_BACKORDER_RATE)
+    backorder_rate[sku_index[_BACKORDERED_SKU]] = _BACKORDER_RATE
+    planted_return_rate = np.zeros(len(rows["sku"]))
+    planted_reason = np.full(len(rows["sku"]), -1, dtype=np.int64)
+    for sku, (rate, reason) in _PLANTED_RETURNS.items():
+        planted_return_rate[sku_index[sku]] = rate
+        if reason is not None:
+            planted_reason[sku_index[sku]] = _RETURN_REASONS.index(reason)
+    family_names = [f[1] for f in _FAMILIES]
     return _Catalogue(
         sku=rows["sku"],
         product_name=rows["name"],
@@ -1132,6 +1249,12 @@ def _build_catalogue(rng: np.random.Generator) -> _Catalogue:
         family_start=np.array(family_start, dtype=np.int64),
         family_size=np.array(family_size, dtype=np.int64),
         family_mix=mix / mix.sum(axis=1, keepdims=True),
+        backorder_rate=backorder_rate,
+        planted_return_rate=planted_return_rate,
+        planted_reason=planted_reason,
+        affinity_families=np.array(
+            [[family_names.index(a), family_names.index(b)] for a, b in _FAMILY_AFFINITIES]
+        ),
     )
 
 
@@ -1172,6 +1295,16 @@ def _build_customers(
     reps_in_region = (company.reps - np.arange(len(_REGIONS)) + len(_REGIONS) - 1) // len(_REGIONS)
     nth_rep = (rng.random(count) * reps_in_region[region]).astype(np.int64)
     rep = np.where(has_rep, region + len(_REGIONS) * nth_rep, -1)
+    # Two reps (reps_with_desert_books) took on 80% of the small house accounts of their
+    # territory, and drive out to them (below).
+    small_house_account = (
+        ~has_rep & (size < 0.6) & (company._rng("desert_books").random(count) < 0.8)
+    )
+    for visitor in company.tiny_account_visitors:
+        taken_on = small_house_account & (region == visitor % len(_REGIONS))
+        rep[taken_on] = visitor
+        small_house_account &= ~taken_on
+    has_rep = rep >= 0
 
     lines_per_order = np.clip((1 + 1.4 * size**0.55) / np.exp(0.45 * demanding), 1, 30)
     quantity_factor = size**0.22
@@ -1270,6 +1403,17 @@ def _build_customers(
     quantity_factor[heavy] = 1.8
     tier_preference[heavy] = 2.5
 
+    # Easy, large accounts recommend us to their peers (referral_channel).
+    easy = log_size - demanding
+    affinities = company._rng("affinities")
+    affinity_pair = np.where(
+        (affinities.random(count) < _AFFINITY_MEMBER_SHARE)
+        & ~np.isin(np.arange(count), planted)
+        & (size < _AFFINITY_MAX_SIZE),
+        affinities.integers(0, len(_FAMILY_AFFINITIES), count),
+        -1,
+    )
+
     # What a customer would spend with us in a year, to state its whole spend from its
     # share of wallet (an estimate the sales team keeps, rounded to hundreds).
     wallet_share = rng.uniform(0.2, 0.7, count)
@@ -1312,10 +1456,30 @@ def _build_customers(
         project_based=project_based,
         employee_count=employee_count.astype(np.int64),
         est_annual_spend_cents=est_annual_spend.astype(np.int64),
-        acquisition_channel=rng.choice(len(_ACQUISITION_CHANNELS), count, p=_ACQUISITION_MIX),
+        acquisition_channel=_referrals_bring_the_best(
+            company, rng.choice(len(_ACQUISITION_CHANNELS), count, p=_ACQUISITION_MIX), easy
+        ),
+        affinity_pair=affinity_pair,
         name=_customer_names(rng, industry),
         story_members=stories,
     )
+
+
+def _referrals_bring_the_best(
+    company: _Company, channel: np.ndarray, easy: np.ndarray
+) -> np.ndarray:
+    """Most of the easiest, largest 30% of accounts came by referral, few of the rest."""
+    rng = company._rng("referrals")
+    count = len(channel)
+    referral = _ACQUISITION_CHANNELS.index("referral")
+    easy_rank = np.argsort(np.argsort(-easy)) / count  # 0 = the easiest
+    other_mix = np.delete(np.array(_ACQUISITION_MIX), referral)
+    others = np.delete(np.arange(len(_ACQUISITION_CHANNELS)), referral)
+    other_channel = rng.choice(others, count, p=other_mix / other_mix.sum())
+    draw = rng.random(count)
+    channel = np.where((easy_rank < 0.3) & (draw < 0.7), referral, channel)
+    sent_elsewhere = (easy_rank >= 0.5) & (channel == referral) & (draw < 0.7)
+    return np.where(sent_elsewhere, other_channel, channel)
 
 
 def _pick_story_customers(rng: np.random.Generator, size: np.ndarray) -> dict[str, np.ndarray]:

@@ -286,23 +286,43 @@ def test_some_invoices_are_still_open_and_a_few_written_off(con):
     assert scalar(con, "select count(*) from payments where kind = 'write_off'") > 0
 
 
-def test_stories_name_existing_customers_and_reps(demo, con):
+def test_stories_name_existing_customers_reps_skus_families_and_channels(demo, con):
     customers = {c for (c,) in rows(con, "select customer_id from customers")}
     reps = {r for (r,) in rows(con, "select distinct sales_rep_id from invoices")}
-    assert set(demo.stories) == {
+    skus = {s for (s,) in rows(con, "select sku from products")}
+    families = {f for (f,) in rows(con, "select distinct product_family from products")}
+    customer_stories = {
         "project_based_buyers",
         "fast_growers",
         "small_share_of_wallet",
         "return_abusers",
         "profitable_heavy_returners",
         "service_abusers",
-        "over_overriding_reps",
     }
-    for story, ids in demo.stories.items():
-        assert 2 <= len(ids) <= 10, story
-        assert set(ids) <= (reps if story == "over_overriding_reps" else customers), story
-    everyone = [c for story, ids in demo.stories.items() for c in ids]
+    sku_stories = {
+        "family_with_profit_spread",
+        "backordered_sku_with_better_sibling",
+        "cheap_bulky_sku_keep",
+        "unclear_instructions_sku",
+    }
+    rep_stories = {"over_overriding_reps", "reps_with_desert_books"}
+    assert set(demo.stories) == (
+        customer_stories | sku_stories | rep_stories | {"family_affinities", "referral_channel"}
+    )
+    for story in customer_stories:
+        assert 2 <= len(demo.stories[story]) <= 10, story
+        assert set(demo.stories[story]) <= customers, story
+    for story in rep_stories:
+        assert 2 <= len(demo.stories[story]) <= 10 and set(demo.stories[story]) <= reps, story
+    for story in sku_stories:
+        assert set(demo.stories[story]) <= skus, story
+    pairs = [pair.split(">") for pair in demo.stories["family_affinities"]]
+    assert pairs and all(len(p) == 2 and set(p) <= families for p in pairs)
+    assert demo.stories["referral_channel"] == ("referral",)
+    everyone = [c for story in customer_stories for c in demo.stories[story]]
     assert len(everyone) == len(set(everyone))
+    planted_reps = [r for story in rep_stories for r in demo.stories[story]]
+    assert len(planted_reps) == len(set(planted_reps))
 
 
 def test_service_abusers_make_ten_contacts_or_more_on_some_days(demo, con):

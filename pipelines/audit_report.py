@@ -27,12 +27,17 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from pipelines.html import render
+
 REPORT_FILE = "audit.html"
 SUMMARY_FILE = "audit_summary.json"
 GX_RESULTS_FILE = "gx_results.json"
 INDEX_FILE = "index.html"
 # Written by a failed run (pipelines/reports.py): its failed steps and why.
 FAILURE_FILE = "run_failure.json"
+# Written after publication (orchestration/profit_report.py) and by `oasis report`.
+PROFIT_REPORT_FILE = "profit_report.html"
+DBT_DOCS_FILE = "dbt_docs.html"
 
 # How many findings of one check the page lists; the JSON beside it has them all.
 MAX_FINDINGS_SHOWN = 50
@@ -131,8 +136,9 @@ def read_failure(folder: Path) -> dict[str, Any] | None:
 
 
 def write_index(reports_dir: Path) -> Path:
-    """`<reports>/index.html`, listing every folder with an audit or a failed run, newest
-    first. A run that failed before its audit is listed with the failure alone."""
+    """`<reports>/index.html`, listing every folder with an audit, a failed run or a profit
+    report (`oasis report`), newest first. A run that failed before its audit is listed
+    with the failure alone."""
     reports_dir = Path(reports_dir)
     entries = []
     for folder in (path for path in reports_dir.iterdir() if path.is_dir()):
@@ -140,13 +146,20 @@ def write_index(reports_dir: Path) -> Path:
         try:
             summary = json.loads((folder / SUMMARY_FILE).read_text())
         except (OSError, ValueError):
-            if failure is None:
+            if failure is not None:
+                summary = {
+                    "mode": "run",
+                    "run_id": failure["run_id"],
+                    "warehouse": failure.get("warehouse"),
+                }
+            elif (folder / PROFIT_REPORT_FILE).exists():
+                written = (folder / PROFIT_REPORT_FILE).stat().st_mtime
+                summary = {
+                    "mode": "report",
+                    "generated_at": datetime.fromtimestamp(written, UTC).isoformat(),
+                }
+            else:
                 continue
-            summary = {
-                "mode": "run",
-                "run_id": failure["run_id"],
-                "warehouse": failure.get("warehouse"),
-            }
         if failure is not None:
             summary["failure"] = failure
             summary["generated_at"] = summary.get("generated_at") or failure["failed_at"]
@@ -697,48 +710,41 @@ def render_index_html(entries: Sequence[tuple[str, Mapping[str, Any]]], reports_
         status, verdict = _verdict(summary)
         counts = summary.get("counts", {})
         headline = summary.get("headline", {})
-        gap = headline.get("largest_ledger_gap")
-        links = []
-        if (reports_dir / folder / REPORT_FILE).exists():
-            links.append(f'<a href="{escape(folder)}/{REPORT_FILE}">audit report</a>')
-        why = f"<br>{escape(verdict)}" if summary.get("failure") else ""
-        if (reports_dir / folder / "run_summary.md").exists():
-            links.append(f'<a href="{escape(folder)}/run_summary.md">run summary</a>')
+        files = (
+            (PROFIT_REPORT_FILE, "profit report"),
+            (REPORT_FILE, "audit report"),
+            ("run_summary.md", "run summary"),
+            (DBT_DOCS_FILE, "dbt docs"),
+        )
         run = summary.get("run_id")
         # Several warehouses may share a reports folder when OASIS_REPORTS says so.
         warehouse = summary.get("warehouse") or ""
         rows.append(
-            f'<tr class="{"" if status == "pass" else status}">'
-            f'<td class="nowrap">{escape(_time(summary.get("generated_at")))}</td>'
-            f"<td>{escape(run[:8] if run else 'oasis check')}</td>"
-            f'<td title="{escape(warehouse)}">{escape(Path(warehouse).name)}</td>'
-            f'<td class="nowrap">{escape(summary.get("as_of_period") or "")}</td>'
-            f'<td class="num">{len(summary.get("periods") or []):,}</td>'
-            f'<td><span class="badge {status}">{_STATUS_LABELS[status]}</span>{why}</td>'
-            f'<td class="num">{counts.get("errors", 0):,}</td>'
-            f'<td class="num">{counts.get("warnings", 0):,}</td>'
-            f'<td class="num">{_cell("amount", headline.get("pool_amount"))}</td>'
-            f'<td class="num">{_cell("amount", headline.get("unused_capacity"))}</td>'
-            f'<td class="num">{_cell("share", gap)}</td>'
-            f'<td class="num">{_cell("n", headline.get("quarantined"))}</td>'
-            f"<td>{' &middot; '.join(links)}</td></tr>"
+            {
+                "status": status,
+                "label": "Report only"
+                if summary.get("mode") == "report"
+                else _STATUS_LABELS[status],
+                "why": verdict if summary.get("failure") else "",
+                "generated": _time(summary.get("generated_at")),
+                "run": run[:8]
+                if run
+                else ("oasis report" if summary.get("mode") == "report" else "oasis check"),
+                "warehouse": warehouse,
+                "warehouse_name": Path(warehouse).name,
+                "as_of": summary.get("as_of_period") or "",
+                "periods": len(summary.get("periods") or []),
+                "errors": counts.get("errors", 0),
+                "warnings": counts.get("warnings", 0),
+                "pool_amount": _cell("amount", headline.get("pool_amount")),
+                "unused_capacity": _cell("amount", headline.get("unused_capacity")),
+                "ledger_gap": _cell("share", headline.get("largest_ledger_gap")),
+                "quarantined": _cell("n", headline.get("quarantined")),
+                "links": [
+                    {"href": f"{folder}/{name}", "label": label}
+                    for name, label in files
+                    if (reports_dir / folder / name).exists()
+                ],
+            }
         )
-    body = (
-        "<h1>Oasis data-quality audits</h1>\n"
-        "<p>Every audit of the warehouse, newest first: after each run, and each "
-        "<code>oasis check</code>; a run that failed is listed with why, audited or not. "
-        "Open a report to see each check with its numbers and, per "
-        "period and pool, where every pool's cost went. Compare two months by opening their "
-        "reports side by side.</p>\n"
-        "<table><thead><tr><th>Generated</th><th>Run</th><th>Warehouse</th><th>As of</th>"
-        '<th class="num">'
-        'Periods</th><th>Result</th><th class="num">Errors</th><th class="num">Warnings</th>'
-        '<th class="num">Pool cost</th><th class="num">Unused capacity</th>'
-        '<th class="num">Largest ledger gap</th><th class="num">Quarantined</th>'
-        "<th>Files</th></tr></thead><tbody>"
-        + "\n".join(rows)
-        + "</tbody></table>\n"
-        + ("" if rows else "<p>No audit yet.</p>")
-        + "<footer>Written by Oasis; self-contained, no network needed.</footer>"
-    )
-    return _page("Oasis data-quality audits", body)
+    return render("index.html.j2", title="Oasis reports", rows=rows)

@@ -102,22 +102,38 @@ def report_file_name(as_of_period: str, latest: str) -> str:
     return REPORT_FILE if as_of_period == latest else f"profit_report_{as_of_period}.html"
 
 
-def write_profit_report(published: Path, folder: Path, as_of_period: str | None = None) -> Path:
-    """Writes the page of `as_of_period` (the latest when None) into `folder`; returns it."""
+def write_profit_reports(
+    published: Path, folder: Path, earlier: list[str] | None = None
+) -> list[Path]:
+    """Writes into `folder` the pages of the `earlier` as-of periods (by default the one
+    12 months before the latest, the period segment migration compares with), then the
+    latest's, which links to them; returns their paths, the latest's first. One page takes
+    ~2 s (vl-convert), so a run writes two, not 24; `oasis report --as-of` writes others."""
     with duckdb.connect(str(published), read_only=True) as connection:
         periods = as_of_periods(connection)
         if not periods:
             raise UnknownPeriod(f"{published} has no profit map: no run has published yet")
-        period = as_of_period or periods[0]
-        if period not in periods:
+        if earlier is None:
+            earlier = [period for period in periods if period == _months_before(periods[0], 12)]
+        unknown = [period for period in earlier if period not in periods]
+        if unknown:
             raise UnknownPeriod(
-                f"{published} has no as-of period {period}: it has {periods[-1]} to {periods[0]}"
+                f"{published} has no as-of period {', '.join(unknown)}: its profit map has "
+                f"{periods[-1]} to {periods[0]}"
             )
-        html = render_profit_report(connection, period, periods, folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / report_file_name(period, periods[0])
-    write_text(path, html)
-    return path
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for period in [*(p for p in earlier if p != periods[0]), periods[0]]:
+            path = folder / report_file_name(period, periods[0])
+            write_text(path, render_profit_report(connection, period, periods, folder))
+            paths.append(path)
+    return [paths[-1], *paths[:-1]]
+
+
+def _months_before(period: str, months: int) -> str:
+    year, month = (int(part) for part in period.split("-"))
+    index = year * 12 + month - 1 - months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def render_profit_report(
@@ -181,7 +197,7 @@ def render_profit_report(
     others = [
         {"period": other, "file": report_file_name(other, periods[0])}
         for other in periods
-        if other != period
+        if other not in (period, periods[0])
     ]
     return render(
         "profit_report.html.j2",
@@ -189,7 +205,7 @@ def render_profit_report(
         period=period,
         latest=periods[0],
         earlier=[other for other in others if (folder / other["file"]).exists()],
-        unwritten=[other["period"] for other in others if not (folder / other["file"]).exists()],
+        first=periods[-1],
         sections=sections,
         top_lists=top_lists,
         peak=peak,

@@ -59,7 +59,8 @@ def write_dbt_docs(dbt: DbtCliResource, target: Path) -> Path:
     false` into it under DO_NOT_TRACK (tests/reports check no request leaves the page)."""
     with tempfile.TemporaryDirectory(prefix="oasis-dbt-docs-") as scratch:
         shutil.copyfile(
-            oasis_dbt_project.target_path / "manifest.json", Path(scratch) / "manifest.json"
+            oasis_dbt_project.project_dir / oasis_dbt_project.target_path / "manifest.json",
+            Path(scratch) / "manifest.json",
         )
         dbt.cli(
             ["docs", "generate", "--static", "--no-compile", "--quiet"], target_path=Path(scratch)

@@ -57,10 +57,12 @@ COST_COMPONENTS = (
     ("carrying_cost", "Carrying"),
     ("bad_debt", "Bad debt"),
 )
-# The steps of marts.price_waterfall, from list price to net profit, and their sign.
+# The steps of marts.price_waterfall, from list price to net profit, and their sign (the
+# mart books costs and deductions positive; net_revenue is a subtotal, not a step).
 WATERFALL_STEPS = (
     ("gross_revenue", "List revenue", 1),
     ("discount", "Discount", -1),
+    ("returns_credited", "Returns credited", -1),
     ("other_revenue", "Other revenue", 1),
     ("cogs", "COGS", -1),
     ("freight_cost", "Freight", -1),
@@ -260,7 +262,7 @@ def _waterfall_section(connection, period: str, tables: set[str]) -> Section:
         f"""
         select segment, {columns}, sum(net_profit) / sum(customers) as net_profit
         from marts.price_waterfall
-        where as_of_period = ? and segment is not null
+        where as_of_period = ? and segment <> 'company'
         group by segment
         order by {_SEGMENT_ORDER_SQL}
         """,
@@ -355,21 +357,28 @@ def _cost_to_serve_section(connection, period: str) -> Section:
 
 
 def _top_lists(connection, period: str, tables: set[str]) -> list[dict[str, Any]]:
-    if "dim_customers" in tables:
-        name_join = "left join marts.dim_customers as names using (customer_id)"
-        name = "coalesce(names.name, customer_id)"
-    else:
-        name_join, name = "", "customer_id"
+    # A warehouse published before marts.dim_customers existed shows ids for names.
+    name = (
+        "coalesce(names.customer_name, flags.customer_id)"
+        if "dim_customers" in tables
+        else "flags.customer_id"
+    )
+    name_join = (
+        "left join marts.dim_customers as names on flags.customer_id = names.customer_id"
+        if "dim_customers" in tables
+        else ""
+    )
 
     def listed(where: str, order: str) -> list[tuple]:
         return connection.execute(
             f"""
-            select customer_id, {name} as name, segment, quartile, round(revenue, 2),
-                round(cost_to_serve, 2), round(net_profit, 2)
-            from marts.customer_policy_flags
+            select flags.customer_id, {name} as name, flags.segment, flags.quartile,
+                round(flags.revenue, 2), round(flags.cost_to_serve, 2),
+                round(flags.net_profit, 2)
+            from marts.customer_policy_flags as flags
             {name_join}
-            where as_of_period = ? {where}
-            order by {order}, customer_id
+            where flags.as_of_period = ? {where}
+            order by {order}, flags.customer_id
             limit {TOP_LIST_ROWS}
             """,
             [period],
@@ -391,17 +400,17 @@ def _top_lists(connection, period: str, tables: set[str]) -> list[dict[str, Any]
         {
             "anchor": "most-profitable",
             "title": "Most profitable customers",
-            "table": _table(header, listed("", "net_profit desc")),
+            "table": _table(header, listed("", "flags.net_profit desc")),
         },
         {
             "anchor": "most-costly",
             "title": "Most costly customers to serve",
-            "table": _table(header, listed("", "cost_to_serve desc")),
+            "table": _table(header, listed("", "flags.cost_to_serve desc")),
         },
         {
             "anchor": "value-destroyers",
             "title": "Value destroyers (largest losses first)",
-            "table": _table(header, listed("and is_value_destroyer", "net_profit")),
+            "table": _table(header, listed("and flags.is_value_destroyer", "flags.net_profit")),
         },
         {
             "anchor": "let-go",

@@ -151,16 +151,20 @@ def test_every_chart_draws_offline_and_the_numbers_are_the_marts(
         assert f"top {customer_share:.1%} of customers ({rank:,} customers)" in whale
         assert page.locator("#whale-curve svg text", has_text=f"peak {profit_share:.0%}").count()
 
-        [(best_id, best_profit)] = published(
+        [(best_id, best_name, best_profit)] = published(
             built_warehouse,
             """
-            select customer_id, net_profit from marts.customer_policy_flags
-            where as_of_period = ? order by net_profit desc, customer_id limit 1
+            select flags.customer_id, names.customer_name, flags.net_profit
+            from marts.customer_policy_flags as flags
+            inner join marts.dim_customers as names on flags.customer_id = names.customer_id
+            where flags.as_of_period = ?
+            order by flags.net_profit desc, flags.customer_id limit 1
             """,
             [latest],
         )
         first = page.locator("#most-profitable tbody tr").first.locator("td").all_inner_texts()
-        assert first[0] == best_id and first[-1] == money(best_profit)
+        assert first == [first[0], best_name, *first[2:-1], money(best_profit)]
+        assert first[0] == best_id and best_name
         scenarios = published(
             built_warehouse,
             "select count(*) from marts.let_go_scenarios where as_of_period = ?",

@@ -179,11 +179,40 @@ def test_every_chart_draws_offline_and_the_numbers_are_the_marts(
     assert requested == []
 
 
+def oasis_report(built: BuiltWarehouse, *options: str) -> tuple[int, str]:
+    """`oasis report` on the built warehouse, its reports folder the run's."""
+    from orchestration.cli import main
+
+    saved = dict(os.environ)
+    os.environ["OASIS_HOME"] = str(built.home)
+    output = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            code = main(["report", "--warehouse", str(built.path), *options])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return code, output.getvalue()
+
+
+def test_oasis_report_refuses_a_period_the_marts_do_not_have(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    folders = set((built_warehouse.home / "reports").iterdir())
+    [(first, last)] = published(
+        built_warehouse, "select min(as_of_period), max(as_of_period) from marts.profit_map"
+    )
+
+    code, output = oasis_report(built_warehouse, "--as-of", "1999-01")
+
+    assert code == 2
+    assert f"has no as-of period 1999-01: its profit map has {first} to {last}" in output
+    assert set((built_warehouse.home / "reports").iterdir()) == folders
+
+
 def test_oasis_report_writes_an_earlier_as_of_period(
     built_warehouse: BuiltWarehouse, browser: Browser
 ) -> None:
-    from orchestration.cli import main
-
     periods = [
         p
         for (p,) in published(
@@ -191,18 +220,10 @@ def test_oasis_report_writes_an_earlier_as_of_period(
         )
     ]
     earlier = periods[-3]
-    saved = dict(os.environ)
-    os.environ["OASIS_HOME"] = str(built_warehouse.home)
-    output = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(output):
-            code = main(["report", "--warehouse", str(built_warehouse.path), "--as-of", earlier])
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    assert code == 0, output.getvalue()
+    code, output = oasis_report(built_warehouse, "--as-of", earlier)
+    assert code == 0, output
     latest_page, earlier_page = (
-        Path(line.removeprefix("Profit report: ")) for line in output.getvalue().splitlines()
+        Path(line.removeprefix("Profit report: ")) for line in output.splitlines()
     )
     assert earlier_page.name == f"profit_report_{earlier}.html"
     assert latest_page.parent == earlier_page.parent

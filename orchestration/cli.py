@@ -491,7 +491,7 @@ def _tell_failure(console, result, log: Path) -> None:
     """The last lines of a failed run: what failed in words (the reasons its failure hook
     wrote into the run's report), where the log is, what to do."""
     from orchestration.console import root_cause
-    from pipelines.audit_report import read_failure
+    from pipelines.audit_report import read_failure, what_was_published
 
     failure = read_failure(log.parent)
     if failure is not None:
@@ -502,10 +502,12 @@ def _tell_failure(console, result, log: Path) -> None:
         error = result.get_run_failure_event().event_specific_data.error
         console.fail(f"\noasis: the run could not start: {root_cause(error)}")
     console.fail(f"Full log and report of run {result.run_id[:8]}: {log.parent}")
-    console.fail(
-        "Nothing was published: BI tools and the feed keep the last good version. "
-        "Fix the cause above and run again."
+    published = (
+        what_was_published(failure)
+        if failure
+        else "Nothing was published: BI tools and the feed keep the last good version."
     )
+    console.fail(f"{published} Fix the cause above and run again.")
 
 
 def _tell_success(console, settings: Settings, run_id: str, log: Path) -> None:

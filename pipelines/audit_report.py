@@ -37,6 +37,8 @@ FAILURE_FILE = "run_failure.json"
 # Written after publication (orchestration/profit_report.py) and by `oasis report`.
 PROFIT_REPORT_FILE = "profit_report.html"
 DBT_DOCS_FILE = "dbt_docs.html"
+# The steps that run after the publication: a run that failed only there published.
+STEPS_AFTER_PUBLICATION = frozenset({"profit_report"})
 
 # How many findings of one check the page lists; the JSON beside it has them all.
 MAX_FINDINGS_SHOWN = 50
@@ -124,6 +126,20 @@ def write_audit_report(
     _write_text(folder / REPORT_FILE, render_audit_html(summary, siblings))
     write_index(folder.parent)
     return folder / REPORT_FILE
+
+
+def published_before_failing(failure: Mapping[str, Any]) -> bool:
+    return set(failure["steps"]) <= STEPS_AFTER_PUBLICATION
+
+
+def what_was_published(failure: Mapping[str, Any]) -> str:
+    """What a failed run's readers have: its marts and feed, or the previous ones."""
+    if published_before_failing(failure):
+        return (
+            "The marts and the policy feed were published; only the profit report or the dbt "
+            "docs are missing (`oasis report` writes the report again)."
+        )
+    return "Nothing was published: BI tools and the feed keep the last good version."
 
 
 def read_failure(folder: Path) -> dict[str, Any] | None:
@@ -265,7 +281,8 @@ def _verdict(summary: Mapping[str, Any]) -> tuple[str, str]:
         return "error", (
             f"The run failed in {', '.join(failure['steps'])}: "
             + " ".join(failure["reasons"])
-            + " Nothing was published."
+            + " "
+            + what_was_published(failure)
         )
     counts = summary.get("counts", {})
     errors, warnings = counts.get("errors", 0), counts.get("warnings", 0)

@@ -203,9 +203,9 @@ def cost_to_serve_chart(
     cells: list[dict[str, Any]], components: tuple[tuple[str, str], ...]
 ) -> alt.Chart:
     rows = [
-        {"cell": cell["cell"], "component": label, "cost": cell[name]}
+        {"cell": cell["cell"], "component": label, "position": position, "cost": cell[name]}
         for cell in cells
-        for name, label in components
+        for position, (name, label) in enumerate(components)
     ]
     return (
         alt.Chart(_values(rows))
@@ -219,7 +219,8 @@ def cost_to_serve_chart(
                 scale=alt.Scale(scheme="tableau10"),
                 title="Component",
             ),
-            order=alt.Order("component:N"),
+            # Stacked in the order of the legend, freight first.
+            order=alt.Order("position:Q"),
         )
         .properties(width=_WIDTH - 140, height=120)
     )

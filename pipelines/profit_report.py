@@ -12,9 +12,11 @@ hundred rows a chart draws (a profit map is 12 cells, a whale curve is thinned t
 Why Vega-Lite (Altair) rendered by vl-convert to inline SVG: the page holds no script at
 all, so it opens from a file share, prints, and cannot fetch anything; a headless browser
 sees real <svg> elements. Measured on the default demo (800 customers, 24 months): the
-latest page is 224 KB (six charts, 24 as-of periods in the trend), the page 12 months
-earlier 149 KB (no migration chart: no as-of period 12 months before it); the two take
-5.3 s together on these machines under load, nearly all of it vl-convert. Plotly would
+latest page is 264 KB (six charts, 24 as-of periods in the trend), the page 12 months
+earlier 188 KB (no migration chart: no as-of period 12 months before it). The two take
+5 to 10 s alone on these machines, 29 s while seven test runs shared the two cores, nearly
+all of it vl-convert; the dbt docs site of the same step takes ~30 s more (3.5 MB).
+Plotly would
 inline its JavaScript bundle (megabytes) into every page and draw only in a browser.
 """
 

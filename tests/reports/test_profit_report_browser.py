@@ -174,7 +174,9 @@ def test_every_chart_draws_offline_and_the_numbers_are_the_marts(
         if SCREENSHOT_TO:
             page.set_viewport_size({"width": 1000, "height": 900})
             page.screenshot(
-                path=SCREENSHOT_TO, clip={"x": 0, "y": 0, "width": 1000, "height": 1500}
+                path=SCREENSHOT_TO,
+                full_page=True,
+                clip={"x": 0, "y": 0, "width": 1000, "height": 1500},
             )
     assert requested == []
 

@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: install system-packages run test pytest lint ui bench clean spec-docs
+.PHONY: install system-packages run test pytest lint ui bench clean spec-docs report-screenshot
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ lint: install
 
 ui: install
 	$(BIN)/oasis ui
+
+# docs/profit_report.png, the README's screenshot: the browser test of the profit report
+# on the demo (one `oasis run`, a few minutes) takes it.
+report-screenshot: install system-packages
+	OASIS_REPORT_SCREENSHOT=$(CURDIR)/docs/profit_report.png $(BIN)/python -m pytest \
+		tests/reports/test_profit_report_browser.py -k every_chart
 
 bench: install
 	$(BIN)/python -m orchestration.benchmark $(BENCH_FLAGS)

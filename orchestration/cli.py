@@ -165,6 +165,22 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--working", action="store_true", help=WORKING_HELP)
     check.set_defaults(command=_check, parser=check)
 
+    report = commands.add_parser(
+        "report",
+        help="write the profit report (offline HTML with charts) from the published "
+        "warehouse, without a run, into a new folder of the reports folder",
+    )
+    report.add_argument("--warehouse", type=Path, help="as for `oasis run`")
+    report.add_argument(
+        "--as-of",
+        type=_period,
+        dest="as_of",
+        metavar="YYYY-MM",
+        help="also write the page of this earlier as-of period, linked from the latest's "
+        "(default: the as-of period 12 months before the latest)",
+    )
+    report.set_defaults(command=_report, parser=report)
+
     ui = commands.add_parser("ui", help="start Dagster's web UI on this project")
     ui.add_argument("--port", type=int, default=3000, help="port of the web UI (3000)")
     ui.add_argument("--source", type=Path, help="as for `oasis run`")
@@ -475,7 +491,7 @@ def _tell_failure(console, result, log: Path) -> None:
     """The last lines of a failed run: what failed in words (the reasons its failure hook
     wrote into the run's report), where the log is, what to do."""
     from orchestration.console import root_cause
-    from pipelines.audit_report import read_failure
+    from pipelines.audit_report import read_failure, what_was_published
 
     failure = read_failure(log.parent)
     if failure is not None:
@@ -486,16 +502,19 @@ def _tell_failure(console, result, log: Path) -> None:
         error = result.get_run_failure_event().event_specific_data.error
         console.fail(f"\noasis: the run could not start: {root_cause(error)}")
     console.fail(f"Full log and report of run {result.run_id[:8]}: {log.parent}")
-    console.fail(
-        "Nothing was published: BI tools and the feed keep the last good version. "
-        "Fix the cause above and run again."
+    published = (
+        what_was_published(failure)
+        if failure
+        else "Nothing was published: BI tools and the feed keep the last good version."
     )
+    console.fail(f"{published} Fix the cause above and run again.")
 
 
 def _tell_success(console, settings: Settings, run_id: str, log: Path) -> None:
     import duckdb
 
     from orchestration.checks import published_path
+    from pipelines.audit_report import PROFIT_REPORT_FILE
     from pipelines.reports import (
         format_audit_warnings,
         format_cross_sell_quality,
@@ -521,6 +540,7 @@ def _tell_success(console, settings: Settings, run_id: str, log: Path) -> None:
     console.tell(f"Exports:   {settings.exports}")
     console.say(f"Warehouse: {settings.warehouse} (the working copy)")
     console.say(f"Reports:   {log.parent} (run log, summary, audit; index.html lists every run)")
+    console.tell(f"Profit report: {log.parent / PROFIT_REPORT_FILE}")
 
 
 def _explain(arguments: argparse.Namespace) -> int:
@@ -538,6 +558,35 @@ def _explain(arguments: argparse.Namespace) -> int:
         except UnknownRow as error:
             print(f"oasis: {error}", file=sys.stderr)
             return 2
+    return 0
+
+
+def _report(arguments: argparse.Namespace) -> int:
+    from orchestration.checks import published_path
+    from pipelines.audit_report import new_report_folder, write_index
+    from pipelines.profit_report import UnknownPeriod, write_profit_reports
+
+    settings = resolve_settings(os.environ, warehouse=arguments.warehouse)
+    published = published_path(settings.warehouse)
+    if not published.exists():
+        print(
+            f"oasis report: {published} does not exist: no run has published this warehouse "
+            "yet (`oasis run` does).",
+            file=sys.stderr,
+        )
+        return 2
+    folder = new_report_folder(settings.reports, "report")
+    try:
+        pages = write_profit_reports(
+            published, folder, [arguments.as_of] if arguments.as_of else None
+        )
+    except UnknownPeriod as error:
+        folder.rmdir()
+        print(f"oasis report: {error}", file=sys.stderr)
+        return 2
+    write_index(settings.reports)
+    for page in pages:
+        print(f"Profit report: {page}")
     return 0
 
 

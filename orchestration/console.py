@@ -38,12 +38,14 @@ STAGES = {
     "report": "write the run report",
     "audit": "audit the warehouse",
     "publish": "publish the marts and the feed",
+    "profit": "write the profit report and dbt docs",
 }
 _STEP_STAGES = {
     "oasis_dbt_models": "dbt",
     "run_report": "report",
     "audited_warehouse": "audit",
     "publication": "publish",
+    "profit_report": "profit",
 }
 # dbt's line for a finished node: "52 of 167 OK created sql incremental model ...",
 # "56 of 167 FAIL 160 assert_pnl_reconciles_to_ledger ....... [FAIL 160 in 0.56s]".

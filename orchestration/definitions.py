@@ -18,6 +18,7 @@ from orchestration.console import oasis_console_logger
 from orchestration.dbt import oasis_dbt_models
 from orchestration.dbt_project import dbt_cli_resource
 from orchestration.ingest import erp_extract_assets
+from orchestration.profit_report import profit_report
 from orchestration.publish import publication
 from orchestration.reports import failed_run_report, run_report
 from orchestration.resources import (
@@ -49,6 +50,7 @@ defs = Definitions(
             run_report,
             audited_warehouse,
             publication,
+            profit_report,
         )
     ],
     jobs=[oasis_build],

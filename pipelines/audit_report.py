@@ -23,9 +23,10 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from html import escape
 from pathlib import Path
 from typing import Any
+
+from pipelines.html import render
 
 REPORT_FILE = "audit.html"
 SUMMARY_FILE = "audit_summary.json"
@@ -33,6 +34,11 @@ GX_RESULTS_FILE = "gx_results.json"
 INDEX_FILE = "index.html"
 # Written by a failed run (pipelines/reports.py): its failed steps and why.
 FAILURE_FILE = "run_failure.json"
+# Written after publication (orchestration/profit_report.py) and by `oasis report`.
+PROFIT_REPORT_FILE = "profit_report.html"
+DBT_DOCS_FILE = "dbt_docs.html"
+# The steps that run after the publication: a run that failed only there published.
+STEPS_AFTER_PUBLICATION = frozenset({"profit_report"})
 
 # How many findings of one check the page lists; the JSON beside it has them all.
 MAX_FINDINGS_SHOWN = 50
@@ -122,6 +128,20 @@ def write_audit_report(
     return folder / REPORT_FILE
 
 
+def published_before_failing(failure: Mapping[str, Any]) -> bool:
+    return set(failure["steps"]) <= STEPS_AFTER_PUBLICATION
+
+
+def what_was_published(failure: Mapping[str, Any]) -> str:
+    """What a failed run's readers have: its marts and feed, or the previous ones."""
+    if published_before_failing(failure):
+        return (
+            "The marts and the policy feed were published; only the profit report or the dbt "
+            "docs are missing (`oasis report` writes the report again)."
+        )
+    return "Nothing was published: BI tools and the feed keep the last good version."
+
+
 def read_failure(folder: Path) -> dict[str, Any] | None:
     """What a failed run wrote about its failure into its folder, if it failed."""
     try:
@@ -131,8 +151,9 @@ def read_failure(folder: Path) -> dict[str, Any] | None:
 
 
 def write_index(reports_dir: Path) -> Path:
-    """`<reports>/index.html`, listing every folder with an audit or a failed run, newest
-    first. A run that failed before its audit is listed with the failure alone."""
+    """`<reports>/index.html`, listing every folder with an audit, a failed run or a profit
+    report (`oasis report`), newest first. A run that failed before its audit is listed
+    with the failure alone."""
     reports_dir = Path(reports_dir)
     entries = []
     for folder in (path for path in reports_dir.iterdir() if path.is_dir()):
@@ -140,13 +161,20 @@ def write_index(reports_dir: Path) -> Path:
         try:
             summary = json.loads((folder / SUMMARY_FILE).read_text())
         except (OSError, ValueError):
-            if failure is None:
+            if failure is not None:
+                summary = {
+                    "mode": "run",
+                    "run_id": failure["run_id"],
+                    "warehouse": failure.get("warehouse"),
+                }
+            elif (folder / PROFIT_REPORT_FILE).exists():
+                written = (folder / PROFIT_REPORT_FILE).stat().st_mtime
+                summary = {
+                    "mode": "report",
+                    "generated_at": datetime.fromtimestamp(written, UTC).isoformat(),
+                }
+            else:
                 continue
-            summary = {
-                "mode": "run",
-                "run_id": failure["run_id"],
-                "warehouse": failure.get("warehouse"),
-            }
         if failure is not None:
             summary["failure"] = failure
             summary["generated_at"] = summary.get("generated_at") or failure["failed_at"]
@@ -187,89 +215,63 @@ def _json_safe(value: Any) -> Any:
 
 # --- the report ---------------------------------------------------------------------------
 
-_CSS = """
-:root { --ink: #1d2430; --muted: #5b6472; --line: #d9dee5; --band: #f5f7fa;
-  --pass: #1f7a3f; --pass-bg: #e6f4ea; --warn: #8a5a00; --warn-bg: #fff4d6;
-  --error: #a61b1b; --error-bg: #fdeaea; }
-* { box-sizing: border-box; }
-body { margin: 0 auto; max-width: 1180px; padding: 24px 28px 64px; color: var(--ink);
-  font: 15px/1.5 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-h1 { font-size: 26px; margin: 8px 0 4px; }
-h2 { font-size: 20px; margin: 40px 0 8px; padding-bottom: 4px;
-  border-bottom: 2px solid var(--ink); }
-h3 { font-size: 16px; margin: 28px 0 6px; }
-p { margin: 6px 0 10px; }
-a { color: #1a4f9c; }
-.muted, .description { color: var(--muted); }
-.description { font-size: 13px; }
-.crumbs { font-size: 13px; margin: 0; }
-.verdict { font-size: 17px; font-weight: 600; padding: 12px 16px; border-radius: 6px;
-  border-left: 6px solid; margin: 16px 0; }
-.verdict.pass { background: var(--pass-bg); border-color: var(--pass); }
-.verdict.warning { background: var(--warn-bg); border-color: var(--warn); }
-.verdict.error { background: var(--error-bg); border-color: var(--error); }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0;
-  font-size: 14px; }
-dl.facts dt { color: var(--muted); }
-dl.facts dd { margin: 0; overflow-wrap: anywhere; }
-nav.contents { font-size: 14px; margin: 12px 0; }
-nav.contents a { margin-right: 14px; }
-table { border-collapse: collapse; width: 100%; margin: 6px 0 14px; font-size: 13.5px; }
-th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: left;
-  vertical-align: top; }
-thead th { background: var(--band); border-bottom: 2px solid var(--line); font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tfoot td { font-weight: 600; border-top: 2px solid var(--line); }
-tr.error td { background: var(--error-bg); }
-tr.warning td { background: var(--warn-bg); }
-.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12.5px;
-  font-weight: 600; white-space: nowrap; }
-.badge.pass { background: var(--pass-bg); color: var(--pass); }
-.badge.warning { background: var(--warn-bg); color: var(--warn); }
-.badge.error { background: var(--error-bg); color: var(--error); }
-ul.findings { margin: 6px 0 0; padding-left: 18px; }
-ul.findings li { margin: 2px 0; }
-.period-links a { display: inline-block; margin: 0 8px 4px 0; font-size: 13px; }
-details { margin: 8px 0 14px; }
-summary { cursor: pointer; color: #1a4f9c; }
-.nowrap { white-space: nowrap; }
-footer { margin-top: 48px; font-size: 12.5px; color: var(--muted); }
-@media print {
-  body { max-width: none; padding: 0; font-size: 11px; }
-  nav.contents, .period-links { display: none; }
-  h2 { break-before: page; }
-  tr, .verdict { break-inside: avoid; }
-  details > *:not(summary) { display: block; }
-}
-"""
-
 
 def render_audit_html(summary: Mapping[str, Any], files: Sequence[str] = ()) -> str:
-    """The report page for one audit summary (see expectations.runner.AuditResult.to_dict)."""
+    """The report page for one audit summary (see expectations.runner.AuditResult.to_dict),
+    from templates/audit_report.html.j2."""
     tables = summary.get("tables", {})
     marks = _row_marks(summary.get("checks", []))
     as_of = summary.get("as_of_period") or "unknown"
-    title = f"Oasis data-quality audit, as of {as_of}"
-    sections = [
-        _header(summary, title),
-        _checks_section(summary.get("checks", [])),
-        _allocations_section(tables, marks),
-        _pnl_section(tables, marks),
-        _ledger_section(tables, marks),
-        _extracts_section(tables, marks),
-        _files_section(files),
-        "<footer>Written by Oasis (docs/auditors.md explains every check). This page is "
-        "self-contained: it needs no network and no scripts.</footer>",
-    ]
-    return _page(title, "\n".join(sections))
-
-
-def _page(title: str, body: str) -> str:
-    return (
-        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f"{body}\n</body>\n</html>\n"
+    status, verdict = _verdict(summary)
+    return render(
+        "audit_report.html.j2",
+        title=f"Oasis data-quality audit, as of {as_of}",
+        status=status,
+        verdict=verdict,
+        facts=_facts(summary),
+        checks=_checks(summary.get("checks", [])),
+        allocations=_allocations(tables, marks),
+        pnl=[
+            _titled_table(tables, name, columns, marks)
+            for name, columns in (
+                (
+                    "pnl_by_period",
+                    [
+                        "period",
+                        "rows",
+                        "invoice_rows",
+                        "return_rows",
+                        "identity_breaks",
+                        "split_breaks",
+                        "duplicate_row_ids",
+                        "closed",
+                    ],
+                ),
+                ("pnl_row_counts", ["period", "row_kind", "staged_rows", "pnl_rows", "missing"]),
+                ("pnl_components", ["component", "rows", "nulls", "null_example"]),
+                (
+                    "pool_costs_by_period",
+                    ["period", "pools", "pools_amount", "pnl_pool_cost", "off_by"],
+                ),
+            )
+        ],
+        ledger=_titled_table(
+            tables,
+            "ledger_by_period",
+            [
+                "period",
+                "account",
+                "pnl_amount",
+                "ledger_amount",
+                "difference",
+                "relative_difference",
+            ],
+            marks,
+            newest_first=True,
+        ),
+        extracts=_extracts(tables, marks),
+        files=_files(files),
+        summary_file=SUMMARY_FILE,
     )
 
 
@@ -279,7 +281,8 @@ def _verdict(summary: Mapping[str, Any]) -> tuple[str, str]:
         return "error", (
             f"The run failed in {', '.join(failure['steps'])}: "
             + " ".join(failure["reasons"])
-            + " Nothing was published."
+            + " "
+            + what_was_published(failure)
         )
     counts = summary.get("counts", {})
     errors, warnings = counts.get("errors", 0), counts.get("warnings", 0)
@@ -306,12 +309,11 @@ def _verdict(summary: Mapping[str, Any]) -> tuple[str, str]:
     )
 
 
-def _header(summary: Mapping[str, Any], title: str) -> str:
-    status, verdict = _verdict(summary)
+def _facts(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     periods = summary.get("periods") or []
     seconds = summary.get("seconds", {})
     settings = summary.get("settings", {})
-    facts = [
+    return [
         ("Run", summary.get("run_id") or "oasis check (no run)"),
         ("Generated", _time(summary.get("generated_at"))),
         ("Warehouse", summary.get("warehouse") or ""),
@@ -332,84 +334,33 @@ def _header(summary: Mapping[str, Any], title: str) -> str:
             f"{settings.get('quarantine_error_share', 0):.2%}",
         ),
     ]
-    rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in facts)
-    contents = "".join(
-        f'<a href="#{anchor}">{label}</a>'
-        for anchor, label in (
-            ("checks", "Checks"),
-            ("allocations", "Allocations"),
-            ("pnl", "P&amp;L integrity"),
-            ("ledger", "Ledger"),
-            ("extracts", "Extracts"),
-            ("files", "Files"),
-        )
-    )
-    return (
-        f'<p class="crumbs"><a href="../{INDEX_FILE}">All audit reports</a></p>\n'
-        f"<h1>{escape(title)}</h1>\n"
-        f'<p class="verdict {status}">{escape(verdict)}</p>\n'
-        f'<dl class="facts">{rows}</dl>\n<nav class="contents">{contents}</nav>'
-    )
 
 
-def _checks_section(checks: Sequence[Mapping[str, Any]]) -> str:
-    rows = []
-    for check in checks:
-        status = check.get("status", "error")
-        findings = check.get("findings", [])
-        detail = f"<p>{escape(check.get('summary', ''))}</p>" if not findings else ""
-        if findings:
-            items = "".join(
-                f'<li><span class="badge {escape(f["severity"])}">{escape(f["severity"])}</span> '
-                f"{escape(f['sentence'])}</li>"
-                for f in findings[:MAX_FINDINGS_SHOWN]
-            )
-            more = len(findings) - MAX_FINDINGS_SHOWN
-            if more > 0:
-                items += f"<li>... and {more:,} more in {SUMMARY_FILE}</li>"
-            detail = (
-                f"<p>{len(findings):,} finding{'s' if len(findings) != 1 else ''}:</p>"
-                f'<ul class="findings">{items}</ul>'
-            )
-        rows.append(
-            f'<tr class="{"" if status == "pass" else escape(status)}" '
-            f'id="check-{escape(check.get("name", ""))}">'
-            f"<td>{escape(_AREA_LABELS.get(check.get('area', ''), check.get('area', '')))}</td>"
-            f"<td><strong>{escape(check.get('title', ''))}</strong><br>"
-            f'<span class="description">{escape(check.get("description", ""))}</span><br>'
-            f'<code class="description">{escape(check.get("name", ""))}</code></td>'
-            f"<td>{escape(check.get('level', ''))}</td>"
-            f'<td><span class="badge {escape(status)}">'
-            f"{escape(_STATUS_LABELS.get(status, status))}</span></td>"
-            f"<td>{detail}</td></tr>"
-        )
-    return (
-        '<h2 id="checks">Checks</h2>\n'
-        "<p>Each check is a set of Great Expectations expectations on a table the audit reads "
-        "from the warehouse. Level says what a failure is: an <em>error</em> blocks "
-        "publication, a <em>warning</em> does not.</p>\n"
-        '<table class="checks"><thead><tr><th>Area</th><th>Check</th><th>Level</th>'
-        "<th>Result</th><th>What it found</th></tr></thead>\n<tbody>"
-        + "\n".join(rows)
-        + "</tbody></table>"
-    )
+def _checks(checks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "status": check.get("status", "error"),
+            "status_label": _STATUS_LABELS.get(
+                check.get("status", "error"), check.get("status", "error")
+            ),
+            "name": check.get("name", ""),
+            "area": _AREA_LABELS.get(check.get("area", ""), check.get("area", "")),
+            "title": check.get("title", ""),
+            "description": check.get("description", ""),
+            "level": check.get("level", ""),
+            "summary": check.get("summary", ""),
+            "findings": check.get("findings", [])[:MAX_FINDINGS_SHOWN],
+            "finding_count": len(check.get("findings", [])),
+            "more": max(0, len(check.get("findings", [])) - MAX_FINDINGS_SHOWN),
+        }
+        for check in checks
+    ]
 
 
-def _allocations_section(tables: Mapping[str, Any], marks: dict) -> str:
+def _allocations(tables: Mapping[str, Any], marks: dict) -> dict[str, Any]:
     table = tables.get("pool_allocations")
-    heading = '<h2 id="allocations">Allocations by period and pool</h2>\n'
-    explanation = (
-        "<p>For each closed period, every cost pool: its <strong>amount</strong> in "
-        "raw.cost_pools, and where it went in the audit trail marts.fct_cost_allocations: "
-        "<strong>allocated</strong> to document rows, <strong>unallocated</strong> (no driver "
-        "units in the period) and <strong>unused capacity</strong> (stated capacity nobody "
-        "used). <strong>Off by</strong> = amount - (allocated + unallocated + unused "
-        "capacity); it must be below half a cent. The <strong>rate</strong> (per driver unit) "
-        "and <strong>driver units</strong> come from intermediate.int_pool_rates_computed; "
-        "the rate is compared with the median of the pool's earlier periods.</p>\n"
-    )
     if not table or table.get("error"):
-        return heading + _unreadable(table)
+        return {"unreadable": _unreadable(table), "periods": []}
     columns = [
         "pool",
         "driver",
@@ -424,87 +375,30 @@ def _allocations_section(tables: Mapping[str, Any], marks: dict) -> str:
         "rate_ratio",
     ]
     records = _records(table)
-    periods = sorted({r["period"] for r in records}, reverse=True)
-    links = "".join(f'<a href="#period-{escape(p)}">{escape(p)}</a>' for p in periods)
-    parts = [heading, explanation, f'<p class="period-links">{links}</p>']
-    for period in periods:
+    periods = []
+    for period in sorted({r["period"] for r in records}, reverse=True):
         rows = [r for r in records if r["period"] == period]
         totals = {
             name: sum(r[name] for r in rows if r[name] is not None)
             for name in ("amount", "allocated", "unallocated", "unused_capacity", "off_by")
         }
-        parts.append(f'<h3 id="period-{escape(period)}">{escape(period)}</h3>')
-        parts.append(
-            _table(
-                columns,
-                rows,
-                marks.get("pool_allocations", {}),
-                table["keys"],
-                totals={"pool": "Total", **totals},
-            )
+        periods.append(
+            {
+                "period": period,
+                "table": _table(
+                    columns,
+                    rows,
+                    marks.get("pool_allocations", {}),
+                    table["keys"],
+                    totals={"pool": "Total", **totals},
+                ),
+            }
         )
-    return "\n".join(parts)
+    return {"unreadable": None, "periods": periods}
 
 
-def _pnl_section(tables: Mapping[str, Any], marks: dict) -> str:
+def _extracts(tables: Mapping[str, Any], marks: dict) -> list[dict[str, Any]]:
     parts = [
-        '<h2 id="pnl">P&amp;L integrity</h2>',
-        "<p>marts.fct_invoice_line_pnl is counted by DuckDB, never loaded whole: per period, "
-        "its rows, the rows that break the net-profit identity or the variable/fixed split, "
-        "and whether the period is closed; then its rows against the staged invoice lines and "
-        "returns, and its components against nulls.</p>",
-    ]
-    for name, columns in (
-        (
-            "pnl_by_period",
-            [
-                "period",
-                "rows",
-                "invoice_rows",
-                "return_rows",
-                "identity_breaks",
-                "split_breaks",
-                "duplicate_row_ids",
-                "closed",
-            ],
-        ),
-        ("pnl_row_counts", ["period", "row_kind", "staged_rows", "pnl_rows", "missing"]),
-        ("pnl_components", ["component", "rows", "nulls", "null_example"]),
-        ("pool_costs_by_period", ["period", "pools", "pools_amount", "pnl_pool_cost", "off_by"]),
-    ):
-        parts.append(_titled_table(tables, name, columns, marks))
-    return "\n".join(parts)
-
-
-def _ledger_section(tables: Mapping[str, Any], marks: dict) -> str:
-    return "\n".join(
-        [
-            '<h2 id="ledger">Ledger</h2>',
-            "<p>Per closed period, the P&amp;L's invoice rows against raw.gl_summary. Relative "
-            "= (P&amp;L - gl_summary) / |gl_summary|.</p>",
-            _titled_table(
-                tables,
-                "ledger_by_period",
-                [
-                    "period",
-                    "account",
-                    "pnl_amount",
-                    "ledger_amount",
-                    "difference",
-                    "relative_difference",
-                ],
-                marks,
-                newest_first=True,
-            ),
-        ]
-    )
-
-
-def _extracts_section(tables: Mapping[str, Any], marks: dict) -> str:
-    parts = [
-        '<h2 id="extracts">Extracts</h2>',
-        "<p>The raw tables as the loader wrote them: quarantined records, keys and rules, "
-        "required values and domains, and the columns against the contract.</p>",
         _titled_table(
             tables,
             "extract_quarantine",
@@ -548,34 +442,25 @@ def _extracts_section(tables: Mapping[str, Any], marks: dict) -> str:
         ),
         ("extract_columns", ["table_name", "column_name", "contract_type", "warehouse_type"]),
     ):
+        part = _titled_table(tables, name, columns, marks)
         table = tables.get(name)
-        if not table or table.get("error"):
-            parts.append(_titled_table(tables, name, columns, marks))
-            continue
-        flagged = marks.get(name, {})
-        parts.append(
-            f"<h3>{escape(table['title'])}</h3>"
-            f"<p>{len(flagged):,} of {len(table['rows']):,} rows flagged.</p>"
-            f"<details{' open' if flagged else ''}><summary>Show all rows</summary>"
-            + _table(columns, _records(table), flagged, table["keys"])
-            + "</details>"
-        )
-    return "\n".join(parts)
+        if part["table"] is not None:
+            # Long tables fold away; open when a row is flagged.
+            part["folded"] = {"flagged": len(marks.get(name, {})), "rows": len(table["rows"])}
+        parts.append(part)
+    return parts
 
 
-def _files_section(files: Sequence[str]) -> str:
+def _files(files: Sequence[str]) -> list[tuple[str, str]]:
     described = {
         SUMMARY_FILE: "this report's data: every check, finding and table",
         GX_RESULTS_FILE: "Great Expectations' validation results, one per suite",
         "run_summary.md": "the run report: profit map, quarantine, waiting facts",
         "quarantine.csv": "every quarantined record with file, row, column and reason",
+        PROFIT_REPORT_FILE: "the profit report: the published marts as charts",
+        DBT_DOCS_FILE: "the dbt docs site: every model, its columns and the lineage",
     }
-    items = "".join(
-        f'<li><a href="{escape(name)}">{escape(name)}</a>'
-        f"{': ' + escape(described[name]) if name in described else ''}</li>"
-        for name in files
-    )
-    return f'<h2 id="files">Files</h2>\n<ul>{items}</ul>'
+    return [(name, described.get(name, "")) for name in files]
 
 
 def _titled_table(
@@ -585,21 +470,23 @@ def _titled_table(
     marks: dict,
     *,
     newest_first: bool = False,
-) -> str:
+) -> dict[str, Any]:
     table = tables.get(name)
     if not table or table.get("error"):
-        return f"<h3>{escape(name)}</h3>" + _unreadable(table)
+        return {"title": name, "table": None, "unreadable": _unreadable(table), "folded": None}
     records = _records(table)
     if newest_first:
         records = sorted(records, key=lambda r: r.get("period") or "", reverse=True)
-    return f"<h3>{escape(table['title'])}</h3>" + _table(
-        columns, records, marks.get(name, {}), table["keys"]
-    )
+    return {
+        "title": table["title"],
+        "table": _table(columns, records, marks.get(name, {}), table["keys"]),
+        "unreadable": None,
+        "folded": None,
+    }
 
 
 def _unreadable(table: Mapping[str, Any] | None) -> str:
-    reason = (table or {}).get("error") or "not in the audit"
-    return f'<p class="verdict error">This table could not be read: {escape(reason)}</p>'
+    return (table or {}).get("error") or "not in the audit"
 
 
 def _records(table: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -613,29 +500,25 @@ def _table(
     keys: Sequence[str],
     *,
     totals: Mapping[str, Any] | None = None,
-) -> str:
+) -> dict[str, Any]:
+    """A table as templates/audit_table.html.j2 prints it: cells formatted, numeric
+    columns (right-aligned) named, each row with its finding's mark."""
     numeric = {c for c in columns if any(_is_number(r.get(c)) for r in records) and c not in keys}
-    head = "".join(
-        f'<th class="{"num" if c in numeric else ""}">{escape(_header_label(c))}</th>'
-        for c in columns
-    )
-    body = []
-    for record in records:
-        mark = marks.get(tuple(record.get(k) for k in keys), "")
-        cells = "".join(
-            f'<td class="{"num" if c in numeric else ""}">{escape(_cell(c, record.get(c)))}</td>'
-            for c in columns
-        )
-        body.append(f'<tr class="{mark}">{cells}</tr>')
-    foot = ""
-    if totals:
-        cells = "".join(
-            f'<td class="{"num" if c in numeric else ""}">'
-            f"{escape(_cell(c, totals[c]) if c in totals else '')}</td>"
-            for c in columns
-        )
-        foot = f"<tfoot><tr>{cells}</tr></tfoot>"
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>{foot}</table>"
+    return {
+        "head": [(_header_label(c), c in numeric) for c in columns],
+        "rows": [
+            {
+                "mark": marks.get(tuple(record.get(k) for k in keys), ""),
+                "cells": [(_cell(c, record.get(c)), c in numeric) for c in columns],
+            }
+            for record in records
+        ],
+        "foot": (
+            [(_cell(c, totals[c]) if c in totals else "", c in numeric) for c in columns]
+            if totals
+            else None
+        ),
+    }
 
 
 def _header_label(column: str) -> str:
@@ -697,48 +580,41 @@ def render_index_html(entries: Sequence[tuple[str, Mapping[str, Any]]], reports_
         status, verdict = _verdict(summary)
         counts = summary.get("counts", {})
         headline = summary.get("headline", {})
-        gap = headline.get("largest_ledger_gap")
-        links = []
-        if (reports_dir / folder / REPORT_FILE).exists():
-            links.append(f'<a href="{escape(folder)}/{REPORT_FILE}">audit report</a>')
-        why = f"<br>{escape(verdict)}" if summary.get("failure") else ""
-        if (reports_dir / folder / "run_summary.md").exists():
-            links.append(f'<a href="{escape(folder)}/run_summary.md">run summary</a>')
+        files = (
+            (PROFIT_REPORT_FILE, "profit report"),
+            (REPORT_FILE, "audit report"),
+            ("run_summary.md", "run summary"),
+            (DBT_DOCS_FILE, "dbt docs"),
+        )
         run = summary.get("run_id")
         # Several warehouses may share a reports folder when OASIS_REPORTS says so.
         warehouse = summary.get("warehouse") or ""
         rows.append(
-            f'<tr class="{"" if status == "pass" else status}">'
-            f'<td class="nowrap">{escape(_time(summary.get("generated_at")))}</td>'
-            f"<td>{escape(run[:8] if run else 'oasis check')}</td>"
-            f'<td title="{escape(warehouse)}">{escape(Path(warehouse).name)}</td>'
-            f'<td class="nowrap">{escape(summary.get("as_of_period") or "")}</td>'
-            f'<td class="num">{len(summary.get("periods") or []):,}</td>'
-            f'<td><span class="badge {status}">{_STATUS_LABELS[status]}</span>{why}</td>'
-            f'<td class="num">{counts.get("errors", 0):,}</td>'
-            f'<td class="num">{counts.get("warnings", 0):,}</td>'
-            f'<td class="num">{_cell("amount", headline.get("pool_amount"))}</td>'
-            f'<td class="num">{_cell("amount", headline.get("unused_capacity"))}</td>'
-            f'<td class="num">{_cell("share", gap)}</td>'
-            f'<td class="num">{_cell("n", headline.get("quarantined"))}</td>'
-            f"<td>{' &middot; '.join(links)}</td></tr>"
+            {
+                "status": status,
+                "label": "Report only"
+                if summary.get("mode") == "report"
+                else _STATUS_LABELS[status],
+                "why": verdict if summary.get("failure") else "",
+                "generated": _time(summary.get("generated_at")),
+                "run": run[:8]
+                if run
+                else ("oasis report" if summary.get("mode") == "report" else "oasis check"),
+                "warehouse": warehouse,
+                "warehouse_name": Path(warehouse).name,
+                "as_of": summary.get("as_of_period") or "",
+                "periods": len(summary.get("periods") or []),
+                "errors": counts.get("errors", 0),
+                "warnings": counts.get("warnings", 0),
+                "pool_amount": _cell("amount", headline.get("pool_amount")),
+                "unused_capacity": _cell("amount", headline.get("unused_capacity")),
+                "ledger_gap": _cell("share", headline.get("largest_ledger_gap")),
+                "quarantined": _cell("n", headline.get("quarantined")),
+                "links": [
+                    {"href": f"{folder}/{name}", "label": label}
+                    for name, label in files
+                    if (reports_dir / folder / name).exists()
+                ],
+            }
         )
-    body = (
-        "<h1>Oasis data-quality audits</h1>\n"
-        "<p>Every audit of the warehouse, newest first: after each run, and each "
-        "<code>oasis check</code>; a run that failed is listed with why, audited or not. "
-        "Open a report to see each check with its numbers and, per "
-        "period and pool, where every pool's cost went. Compare two months by opening their "
-        "reports side by side.</p>\n"
-        "<table><thead><tr><th>Generated</th><th>Run</th><th>Warehouse</th><th>As of</th>"
-        '<th class="num">'
-        'Periods</th><th>Result</th><th class="num">Errors</th><th class="num">Warnings</th>'
-        '<th class="num">Pool cost</th><th class="num">Unused capacity</th>'
-        '<th class="num">Largest ledger gap</th><th class="num">Quarantined</th>'
-        "<th>Files</th></tr></thead><tbody>"
-        + "\n".join(rows)
-        + "</tbody></table>\n"
-        + ("" if rows else "<p>No audit yet.</p>")
-        + "<footer>Written by Oasis; self-contained, no network needed.</footer>"
-    )
-    return _page("Oasis data-quality audits", body)
+    return render("index.html.j2", title="Oasis reports", rows=rows)

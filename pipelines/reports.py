@@ -15,6 +15,7 @@ from pipelines.audit_report import (
     FAILURE_FILE,
     read_failure,
     run_report_folder,
+    what_was_published,
     write_index,
 )
 from pipelines.audit_report import SUMMARY_FILE as AUDIT_SUMMARY_FILE
@@ -248,8 +249,7 @@ def write_failure_report(
         "",
         _FAILURE_HEADING,
         "",
-        f"The run failed in {', '.join(failure['steps'])}: nothing was published, the "
-        "published warehouse and the policy feed keep their previous versions.",
+        f"The run failed in {', '.join(failure['steps'])}. {what_was_published(failure)}",
         "",
         *(f"- {reason}" for reason in failure["reasons"]),
     ]

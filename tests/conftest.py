@@ -37,6 +37,21 @@ class BuiltWarehouse:
         return self.query(sql, parameters)[0][0]
 
 
+# The layers of the test pyramid (markers registered in pyproject.toml): `pytest -m unit`
+# runs what needs no end-to-end `oasis run`. A test is e2e when it reads a warehouse built by
+# `oasis run` (these fixtures) or is marked so because it runs `oasis` itself.
+END_TO_END_FIXTURES = {"built_warehouse", "long_demo_warehouse"}
+LAYERS_BESIDE_UNIT = ("e2e", "postgres", "browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if END_TO_END_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+        if not any(item.get_closest_marker(layer) for layer in LAYERS_BESIDE_UNIT):
+            item.add_marker(pytest.mark.unit)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest() -> None:
     """manifest.json, which importing the Dagster definitions needs (a fresh clone has none)."""

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pipelines.demo_erp import write_demo_erp
 from tests.conftest import run_oasis
+
+pytestmark = pytest.mark.e2e
 
 
 def test_a_changed_setting_on_a_monthly_run_rebuilds_every_period(tmp_path: Path) -> None:

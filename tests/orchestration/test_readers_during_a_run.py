@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.demo_erp import write_demo_erp
 from pipelines.settings import REPO_ROOT
 from pipelines.warehouse_lock import WarehouseBusyError, hold_warehouse_lock
-from tests.conftest import BuiltWarehouse, copy_of
+from tests.conftest import run_oasis
 
 pytestmark = pytest.mark.e2e
 
@@ -45,12 +46,10 @@ def _held(warehouse: Path) -> bool:
         return True
 
 
-def test_a_check_and_an_explain_during_a_run_succeed_and_so_does_the_run(
-    small_warehouse: BuiltWarehouse, tmp_path: Path
-) -> None:
-    demo = small_warehouse.demo
+def test_a_check_and_an_explain_during_a_run_succeed_and_so_does_the_run(tmp_path: Path) -> None:
+    demo = write_demo_erp(tmp_path / "erp", customers=50, months=2)
     home = tmp_path / "home"
-    built = copy_of(small_warehouse, home)
+    built = run_oasis(demo, home)
     row_id = built.scalar("select min(row_id) from marts.fct_invoice_line_pnl")
     snapshot = home / "warehouse.audited.duckdb"
 

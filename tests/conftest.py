@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,9 @@ os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 # The default demo of `make run` (800 customers, 24 months, seed 7): ~140 thousand lines,
 # two years for year-on-year stories, and the shape the README promises.
 DEMO = {"customers": 800, "months": 24, "seed": 7}
+# The smallest demo write_demo_erp allows (50 customers, 2 closed months): for tests that need
+# a warehouse built by a run and then run again on it, not the default demo's stories.
+SMALL_DEMO = {"customers": 50, "months": 2, "seed": 7}
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,21 @@ class BuiltWarehouse:
 
     def scalar(self, sql: str, parameters: list | None = None):
         return self.query(sql, parameters)[0][0]
+
+
+# The layers of the test pyramid (markers registered in pyproject.toml): `pytest -m unit`
+# runs what needs no end-to-end `oasis run`. A test is e2e when it reads a warehouse built by
+# `oasis run` (these fixtures) or is marked so because it runs `oasis` itself.
+END_TO_END_FIXTURES = {"built_warehouse", "long_demo_warehouse", "small_warehouse"}
+LAYERS_BESIDE_UNIT = ("e2e", "postgres", "browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if END_TO_END_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+        if not any(item.get_closest_marker(layer) for layer in LAYERS_BESIDE_UNIT):
+            item.add_marker(pytest.mark.unit)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -85,3 +104,20 @@ def built_warehouse(
     demo_extract: DemoSummary, tmp_path_factory: pytest.TempPathFactory
 ) -> BuiltWarehouse:
     return run_oasis(demo_extract, tmp_path_factory.mktemp("oasis_home"))
+
+
+@pytest.fixture(scope="session")
+def small_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    """A warehouse of SMALL_DEMO built once per session: tests take a `copy_of` it instead of
+    each paying a run of their own (a run's fixed cost, not the demo's size, dominates)."""
+    demo = write_demo_erp(tmp_path_factory.mktemp("small_landing"), **SMALL_DEMO)
+    return run_oasis(demo, tmp_path_factory.mktemp("small_oasis_home"))
+
+
+def copy_of(built: BuiltWarehouse, home: Path) -> BuiltWarehouse:
+    """The whole OASIS_HOME of `built` (warehouse, audited and published snapshots, settings,
+    landing index, Dagster history) copied to `home`, for a test that runs on it again: the
+    next run there sees what it would after `built`'s run. Every path in it is relative to
+    the home; the landing folder it indexed is the demo's, shared and never changed."""
+    shutil.copytree(built.home, home)
+    return BuiltWarehouse(home / built.path.name, home, built.demo, built.run_output)

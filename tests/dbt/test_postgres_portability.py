@@ -18,6 +18,8 @@ from pipelines.settings import REPO_ROOT
 from tests.conftest import BuiltWarehouse
 from tests.postgres_server import PostgresServer, postgres_database
 
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
 POSTGRES_TYPES = {
     "text": "text",
     "date": "date",

@@ -13,6 +13,8 @@ import pytest
 
 from tests.conftest import BuiltWarehouse
 
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
 INSTALL_HINT = (
     "headless Chromium is needed to test the audit report: "
     "`apt-get update && apt-get install -y chromium chromium-driver` (make test does it)"

@@ -239,6 +239,7 @@ def test_publishing_without_the_audit_is_refused(
     assert not published_path(warehouse).exists()
 
 
+@pytest.mark.e2e
 def test_a_cost_pool_with_an_unknown_driver_fails_the_run_and_publishes_nothing(
     tmp_path: Path,
 ) -> None:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pipelines.demo_erp import write_demo_erp
 from pipelines.settings import REPO_ROOT
 from tests.conftest import BuiltWarehouse
@@ -49,6 +51,7 @@ def test_visible_lines_discount_what_rich_redrew() -> None:
     assert visible_lines("a\nb\n\x1b[1A\x1b[2Kb done\nc\n") == 3
 
 
+@pytest.mark.e2e
 def test_in_a_terminal_a_run_prints_under_40_lines(tmp_path: Path) -> None:
     landing = write_demo_erp(tmp_path / "erp", customers=50, months=2).out_dir
     home = tmp_path / "home"

@@ -116,6 +116,7 @@ def dagster_database() -> Iterator[PostgresServer]:
         yield server
 
 
+@pytest.mark.postgres
 def test_a_materialization_is_stored_in_postgres(
     dagster_database: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,6 +13,8 @@ import pytest
 from pipelines.demo_erp import write_demo_erp
 from pipelines.warehouse_lock import hold_warehouse_lock
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:

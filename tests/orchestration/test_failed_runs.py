@@ -13,6 +13,8 @@ import pytest
 
 from pipelines.demo_erp import DemoSummary, write_demo_erp
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def small_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoSummary:

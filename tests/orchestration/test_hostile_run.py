@@ -26,6 +26,8 @@ from pipelines.settings import REPO_ROOT, SettingsError, resolve_settings
 from tests.network_trace import connections_outside_loopback, strace_prefix
 from tests.ui_server import free_port, serving_ui
 
+pytestmark = pytest.mark.e2e
+
 HOSTILE_FOLDER = "Ünïcode o'Brien dir"
 FORMULA_CUSTOMER = '=HYPERLINK("http://x.invalid","C5")'  # the id of a buying customer
 MINUS_CUSTOMER = "-2+3"  # another one's

@@ -20,6 +20,8 @@ from pipelines.demo_erp import DemoSummary, write_demo_erp
 from pipelines.landing import scan_landing
 from tests.conftest import BuiltWarehouse, run_oasis
 
+pytestmark = pytest.mark.e2e
+
 # Columns that say when, not what.
 _WHEN_COLUMNS = {"built_at", "loaded_at"}
 

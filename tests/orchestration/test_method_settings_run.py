@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.demo_erp import write_demo_erp
-from tests.conftest import run_oasis
+import pytest
+
+from tests.conftest import BuiltWarehouse, copy_of, run_oasis
+
+pytestmark = pytest.mark.e2e
 
 
-def test_a_changed_setting_on_a_monthly_run_rebuilds_every_period(tmp_path: Path) -> None:
-    demo = write_demo_erp(tmp_path / "erp", customers=50, months=2)
+def test_a_changed_setting_on_a_monthly_run_rebuilds_every_period(
+    small_warehouse: BuiltWarehouse, tmp_path: Path
+) -> None:
+    demo = small_warehouse.demo
     first_period, last_period = demo.closed_periods[0], demo.closed_periods[-1]
     carrying_cost = "select sum(carrying_cost) from marts.fct_invoice_line_pnl where period = ?"
 
-    before = run_oasis(demo, tmp_path / "home")
+    before = copy_of(small_warehouse, tmp_path / "home")  # built with the default settings
     old_cost = before.scalar(carrying_cost, [first_period])
     after = run_oasis(
         demo, tmp_path / "home", "--period", last_period, "--var", "cost_of_capital=0.16"

@@ -11,8 +11,12 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 from pipelines.demo_erp import write_demo_erp
 from tests.conftest import run_oasis
+
+pytestmark = pytest.mark.e2e
 
 # A restated pool: the P&L of its period must carry it once the warehouse is repaired.
 RESTATED_BY = 1000.0

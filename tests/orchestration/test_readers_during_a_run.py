@@ -11,10 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from pipelines.demo_erp import write_demo_erp
 from pipelines.settings import REPO_ROOT
 from pipelines.warehouse_lock import WarehouseBusyError, hold_warehouse_lock
 from tests.conftest import run_oasis
+
+pytestmark = pytest.mark.e2e
 
 
 def _oasis(home: Path, *arguments: str, wait: bool = True):

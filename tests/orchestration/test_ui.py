@@ -6,8 +6,12 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from pipelines.settings import REPO_ROOT
 from tests.ui_server import free_port, graphql, serving_ui
+
+pytestmark = pytest.mark.e2e
 
 
 def _check_descriptions(port: int, asset_key: list[str]) -> list[str]:

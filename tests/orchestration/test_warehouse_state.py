@@ -7,10 +7,13 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from pipelines.demo_erp import write_demo_erp
 from pipelines.settings import resolve_settings
 from tests.conftest import run_oasis
+
+pytestmark = pytest.mark.e2e
 
 FEED = "customer_policy_flags"
 

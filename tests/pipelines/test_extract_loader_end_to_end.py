@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pipelines.demo_erp import write_demo_erp
 from tests.conftest import run_oasis
+
+pytestmark = pytest.mark.e2e
 
 RAGGED = '"PAYX1","INV00000300",2026-08-15,10.00,"payment","extra"'  # a field too many
 

@@ -503,6 +503,7 @@ def _tell_success(console, settings: Settings, run_id: str, log: Path) -> None:
     from orchestration.checks import published_path
     from pipelines.reports import (
         format_audit_warnings,
+        format_cross_sell_quality,
         format_profit_map,
         format_quarantine,
         format_waiting,
@@ -514,6 +515,7 @@ def _tell_success(console, settings: Settings, run_id: str, log: Path) -> None:
     for text in (
         "",
         format_profit_map(summary),
+        format_cross_sell_quality(summary),
         format_waiting(summary),
         format_quarantine(summary),
         format_audit_warnings(log.parent),

@@ -42,6 +42,17 @@ class RunSummary:
     desert_customer_share: float | None
     quarantined: list[tuple[str, str, int]]
     waiting: list[tuple[str, str, int]]
+    cross_sell_quality: CrossSellQuality | None
+
+
+@dataclass(frozen=True)
+class CrossSellQuality:
+    """marts.cross_sell_model_quality of the latest as-of period."""
+
+    customers_evaluated: int
+    hit_rate: float
+    baseline_hit_rate: float
+    months: int
 
 
 def read_run_summary(connection: duckdb.DuckDBPyConnection) -> RunSummary:
@@ -84,6 +95,19 @@ def read_run_summary(connection: duckdb.DuckDBPyConnection) -> RunSummary:
     waiting = connection.execute(
         "select fact, period, waiting from marts.facts_awaiting_cost_pools order by period, fact"
     ).fetchall()
+    # No row in the first cross_sell_quality_months as-of periods (nothing to score yet),
+    # and null rates when no customer got a recommendation.
+    quality = connection.execute(
+        """
+        select customers_evaluated, hit_rate, baseline_hit_rate,
+            date_diff(
+                'month', strptime(model_as_of_period, '%Y-%m'), strptime(as_of_period, '%Y-%m')
+            )
+        from marts.cross_sell_model_quality
+        where as_of_period = ? and customers_evaluated > 0
+        """,
+        [as_of_period],
+    ).fetchone()
     return RunSummary(
         as_of_period=as_of_period,
         profit_map=cells,
@@ -91,6 +115,7 @@ def read_run_summary(connection: duckdb.DuckDBPyConnection) -> RunSummary:
         desert_customer_share=desert_customers / total_customers if total_customers else None,
         quarantined=quarantined,
         waiting=waiting,
+        cross_sell_quality=CrossSellQuality(*quality) if quality else None,
     )
 
 
@@ -125,6 +150,21 @@ def format_waiting(summary: RunSummary) -> str:
     )
     return (
         f"Waiting for the cost pools of {', '.join(periods)} before they enter the P&L: {counts}."
+    )
+
+
+def format_cross_sell_quality(summary: RunSummary) -> str:
+    """The basket model's hit rate against the popularity baseline, latest as-of period."""
+    quality = summary.cross_sell_quality
+    if quality is None:
+        return (
+            "Cross-sell model: not scored yet (it needs recommendations of an as-of period "
+            "cross_sell_quality_months earlier)."
+        )
+    return (
+        f"Cross-sell model: {quality.hit_rate:.0%} of {quality.customers_evaluated:,} customers "
+        f"bought a recommended family within {quality.months} months "
+        f"(popularity baseline {quality.baseline_hit_rate:.0%})."
     )
 
 
@@ -169,6 +209,7 @@ def write_run_report(connection: duckdb.DuckDBPyConnection, reports_dir: Path, r
         "```",
         format_profit_map(summary),
         "```",
+        format_cross_sell_quality(summary),
         "## Quarantined records",
         _markdown_table(("table", "reason", "records"), summary.quarantined)
         or "None: every record met the contract.",

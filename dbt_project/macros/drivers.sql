@@ -7,3 +7,10 @@
         'service_minutes', 'service_contacts', 'sales_minutes',
     ]) }}
 {%- endmacro %}
+
+{#- The cost-to-serve components that int_cost_drivers_to_components maps the drivers
+    to: one `<component>_cost` column each in int_customer_cost_to_serve_by_period,
+    customer_profitability and price_waterfall. -#}
+{% macro cost_components() -%}
+    {{ return(['order_handling', 'picking_and_shipping', 'returns', 'service', 'sales']) }}
+{%- endmacro %}

@@ -6,7 +6,7 @@
 
 -- Loops over the components confuse the layout linter's indentation rule here.
 -- noqa: disable=LT02
-{%- set components = ['order_handling', 'picking_and_shipping', 'returns', 'service', 'sales'] %}
+{%- set components = cost_components() %}
 
 with
 

@@ -10,7 +10,7 @@
 -- last build (macros/incremental.sql).
 {{ config(materialized='incremental', unique_key='period') }}
 {%- set drivers = cost_drivers() %}
-{%- set components = ['order_handling', 'picking_and_shipping', 'returns', 'service', 'sales'] %}
+{%- set components = cost_components() %}
 
 with
 

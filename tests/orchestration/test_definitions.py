@@ -31,6 +31,8 @@ def test_every_asset_has_a_group_an_owner_and_a_description(defs: Definitions) -
         "pnl",
         "customers",
         "policies",
+        "portal",
+        "team",
         "reports",
         "publish",
     }

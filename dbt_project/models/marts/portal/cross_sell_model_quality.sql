@@ -66,13 +66,11 @@ baseline_candidates as (
         ) as popularity_rank
     from recommended_counts
     inner join popularity on recommended_counts.as_of_period = popularity.as_of_period
-    where not exists (
-        select 1
-        from owned
-        where owned.customer_id = recommended_counts.customer_id
-            and owned.as_of_period = recommended_counts.as_of_period
-            and owned.product_family = popularity.product_family
-    )
+    left join owned
+        on recommended_counts.customer_id = owned.customer_id
+            and recommended_counts.as_of_period = owned.as_of_period
+            and popularity.product_family = owned.product_family
+    where owned.customer_id is null
 ),
 
 baseline as (
@@ -98,34 +96,44 @@ later_purchases as (
     where family_periods.bought
 ),
 
+-- The customers of an as-of period who bought a family the model, or the baseline,
+-- recommended to them in its earlier as-of period.
+model_hits as (
+    select distinct
+        later_purchases.as_of_period,
+        later_purchases.customer_id
+    from later_purchases
+    inner join model
+        on later_purchases.customer_id = model.customer_id
+            and later_purchases.model_as_of_period = model.as_of_period
+            and later_purchases.product_family = model.product_family
+),
+
+baseline_hits as (
+    select distinct
+        later_purchases.as_of_period,
+        later_purchases.customer_id
+    from later_purchases
+    inner join baseline
+        on later_purchases.customer_id = baseline.customer_id
+            and later_purchases.model_as_of_period = baseline.as_of_period
+            and later_purchases.product_family = baseline.product_family
+),
+
 evaluated as (
     select
         as_of_periods.as_of_period,
         recommended_counts.customer_id,
-        exists (
-            select 1
-            from model
-            inner join later_purchases
-                on model.customer_id = later_purchases.customer_id
-                    and model.product_family = later_purchases.product_family
-                    and model.as_of_period = later_purchases.model_as_of_period
-            where model.customer_id = recommended_counts.customer_id
-                and model.as_of_period = as_of_periods.model_as_of_period
-                and later_purchases.as_of_period = as_of_periods.as_of_period
-        ) as is_hit,
-        exists (
-            select 1
-            from baseline
-            inner join later_purchases
-                on baseline.customer_id = later_purchases.customer_id
-                    and baseline.product_family = later_purchases.product_family
-                    and baseline.as_of_period = later_purchases.model_as_of_period
-            where baseline.customer_id = recommended_counts.customer_id
-                and baseline.as_of_period = as_of_periods.model_as_of_period
-                and later_purchases.as_of_period = as_of_periods.as_of_period
-        ) as is_baseline_hit
+        model_hits.customer_id is not null as is_hit,
+        baseline_hits.customer_id is not null as is_baseline_hit
     from as_of_periods
     inner join recommended_counts on as_of_periods.model_as_of_period = recommended_counts.as_of_period
+    left join model_hits
+        on as_of_periods.as_of_period = model_hits.as_of_period
+            and recommended_counts.customer_id = model_hits.customer_id
+    left join baseline_hits
+        on as_of_periods.as_of_period = baseline_hits.as_of_period
+            and recommended_counts.customer_id = baseline_hits.customer_id
 )
 
 select

@@ -8,14 +8,35 @@
 -- buying customer. The top cross_sell_per_customer families with a score above 0,
 -- for every customer; is_cross_sell_candidate (middle desert quartiles) says whom the
 -- commerce site shows them to.
+-- Incremental: a build redoes only the as-of periods customer_profitability rebuilt
+-- since its last build, those whose window holds a changed month (the baskets and the
+-- flags of an as-of period come from the same window); macros/incremental.sql.
+{{ config(materialized='incremental', unique_key='as_of_period') }}
+
 with
+
+as_of_periods as (
+    select distinct as_of_period
+    -- The alias serves the incremental filter below, absent from a full build.
+    from {{ ref('customer_profitability') }} as profitability -- noqa: AL05
+    {%- if is_incremental() %}
+    where {{ built_since_last_build('profitability') }}
+    {%- endif %}
+),
 
 scope as (
     select
-        as_of_period,
+        profitability.as_of_period,
         count(*) as customers_in_scope
-    from {{ ref('customer_profitability') }}
-    group by as_of_period
+    from {{ ref('customer_profitability') }} as profitability
+    inner join as_of_periods on profitability.as_of_period = as_of_periods.as_of_period
+    group by profitability.as_of_period
+),
+
+customer_families as (
+    select customer_families.*
+    from {{ ref('int_cross_sell_customer_families') }} as customer_families
+    inner join as_of_periods on customer_families.as_of_period = as_of_periods.as_of_period
 ),
 
 baskets as (
@@ -23,7 +44,7 @@ baskets as (
         customer_id,
         as_of_period,
         product_family
-    from {{ ref('int_cross_sell_customer_families') }}
+    from customer_families
     where bought
 ),
 
@@ -35,7 +56,7 @@ families as (
         product_family,
         sum(case when bought then 1 else 0 end) as buyers,
         sum(net_profit) as net_profit
-    from {{ ref('int_cross_sell_customer_families') }}
+    from customer_families
     group by as_of_period, product_family
 ),
 
@@ -74,6 +95,11 @@ rules as (
     where pairs.support >= {{ var('cross_sell_min_customers') }}
 ),
 
+lifting_rules as (
+    select * from rules
+    where lift > 1
+),
+
 -- Every rule from a family the customer bought to one it did not buy.
 candidates as (
     select
@@ -87,17 +113,14 @@ candidates as (
         rules.net_profit_per_buying_customer,
         rules.confidence * rules.net_profit_per_buying_customer as score
     from baskets
-    inner join rules
+    inner join lifting_rules as rules
         on baskets.as_of_period = rules.as_of_period
             and baskets.product_family = rules.family_a
-    where rules.lift > 1
-        and not exists (
-            select 1
-            from baskets as owned
-            where owned.customer_id = baskets.customer_id
-                and owned.as_of_period = baskets.as_of_period
-                and owned.product_family = rules.family_b
-        )
+    left join baskets as owned
+        on baskets.customer_id = owned.customer_id
+            and baskets.as_of_period = owned.as_of_period
+            and rules.family_b = owned.product_family
+    where owned.customer_id is null
 ),
 
 -- The max over the customer's families: the best rule per candidate family, ties
@@ -142,7 +165,8 @@ select
         ranked.because_of_family,
         ranked.lift,
         ranked.net_profit_per_buying_customer
-    ) as reasons
+    ) as reasons,
+    {{ build_timestamp() }} as built_at
 from ranked
 left join {{ ref('customer_policy_flags') }} as flags
     on ranked.customer_id = flags.customer_id

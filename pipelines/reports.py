@@ -107,7 +107,10 @@ def read_run_summary(connection: duckdb.DuckDBPyConnection) -> RunSummary:
         where as_of_period = ? and customers_evaluated > 0
         """,
         [as_of_period],
-    ).fetchone()
+    ).fetchall()
+    # DuckDB 2.0 leaves a result unfinished after fetchone() of its only row, and the next
+    # query on the connection (the quarantine export) then fails: fetch every row (0 or 1).
+    quality = quality[0] if quality else None
     return RunSummary(
         as_of_period=as_of_period,
         profit_map=cells,

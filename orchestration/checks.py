@@ -14,6 +14,7 @@ steps). Readers get the published file instead, swapped in whole by a rename.
 """
 
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -201,6 +202,27 @@ def stage_audited_snapshot(warehouse: Path, run_id: str) -> StagedFiles:
     return staged
 
 
+# A mart view names what it reads by schema and table (`intermediate.int_...`), without the
+# database: created in the published file, it reads that file's copies.
+_INTERMEDIATE_TABLE = re.compile(r"\bintermediate\.(\w+)")
+
+
+def _copy_views(connection: duckdb.DuckDBPyConnection, views: list[tuple[str, str]]) -> None:
+    """Creates `views` (name, SQL) in published.marts over copies of their intermediates."""
+    inputs = sorted({table for _, sql in views for table in _INTERMEDIATE_TABLE.findall(sql)})
+    if inputs:
+        connection.execute("create schema published.intermediate")
+    for table in map(quote_identifier, inputs):
+        connection.execute(
+            f"create table published.intermediate.{table} as "
+            f"select * from working.intermediate.{table}"
+        )
+    connection.execute("use published")
+    for _, sql in views:
+        connection.execute(sql)
+    connection.execute("use memory")
+
+
 def stage_marts(
     warehouse: Path, run_id: str, config: dict[str, str]
 ) -> tuple[Publication, StagedFiles]:
@@ -208,8 +230,11 @@ def stage_marts(
 
     Written to a temporary file beside the published one; committing the staged file
     renames it over that one, so a reader sees the old file or the new one, never half of
-    one, and a reader that has the old file open keeps reading it. Views (the audit trail)
-    are not copied: they read intermediate tables that the published file does not have.
+    one, and a reader that has the old file open keeps reading it. A view of `marts` (the
+    audit trail, ~13 rows per P&L row) stays a view: the intermediate tables it reads are
+    copied into the schema `intermediate` of the published file (about one row per P&L
+    row and one per period and pool), and the view is created there from its own SQL, so
+    it reads the same rows as in the working file (docs/parquet_marts.md has the sizes).
     `config`: DuckDB's settings (pipelines.settings.duckdb_config).
     """
     target = published_path(Path(warehouse))
@@ -241,6 +266,19 @@ def stage_marts(
             )
             (tables[name],) = connection.execute(
                 f"select count(*) from published.marts.{table}"
+            ).fetchone()
+        views = connection.execute(
+            """
+            select view_name, sql from duckdb_views()
+            where database_name = 'working' and schema_name = 'marts' and not internal
+            order by view_name
+            """
+        ).fetchall()
+        _copy_views(connection, views)
+        names = sorted([*names, *(name for name, _ in views)])
+        for name, _ in views:
+            (tables[name],) = connection.execute(
+                f"select count(*) from published.marts.{quote_identifier(name)}"
             ).fetchone()
         connection.execute("create schema published.meta")
         connection.execute(

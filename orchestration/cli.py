@@ -149,9 +149,14 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(command=_run, parser=run)
 
     explain = commands.add_parser(
-        "explain", help="show how one P&L row's net profit was built, component by component"
+        "explain",
+        help="show how one P&L row's net profit was built, or what a customer or SKU is told",
     )
-    explain.add_argument("row_id", help="a row_id of marts.fct_invoice_line_pnl")
+    explain.add_argument(
+        "row_id",
+        metavar="key",
+        help="a row_id of marts.fct_invoice_line_pnl, customer:<customer_id> or sku:<sku>",
+    )
     explain.add_argument("--warehouse", type=Path, help="as for `oasis run`")
     explain.add_argument("--working", action="store_true", help=WORKING_HELP)
     explain.set_defaults(command=_explain, parser=explain)
@@ -546,7 +551,7 @@ def _tell_success(console, settings: Settings, run_id: str, log: Path) -> None:
 def _explain(arguments: argparse.Namespace) -> int:
     import duckdb
 
-    from pipelines.explain import UnknownRow, explain_row
+    from pipelines.explain import UnknownRow, explain
 
     settings = resolve_settings(os.environ, warehouse=arguments.warehouse)
     with (
@@ -554,7 +559,7 @@ def _explain(arguments: argparse.Namespace) -> int:
         duckdb.connect(str(path), read_only=True) as connection,
     ):
         try:
-            print(explain_row(connection, arguments.row_id))
+            print(explain(connection, arguments.row_id))
         except UnknownRow as error:
             print(f"oasis: {error}", file=sys.stderr)
             return 2

@@ -1,11 +1,12 @@
-"""Publication: the published warehouse and the policy feed, together or not at all.
+"""Publication: the published warehouse, the Parquet marts and the feeds, together or not at all.
 
-After a clean audit, BI tools get `<warehouse>.published.duckdb` and pricing, commerce and
-sales systems the feed in exports/. Both come from the same marts, so one step writes
-both to temporary names beside their final ones and renames them over the old ones only
-when both are written (pipelines/publication.py): with an exports folder that cannot be
-written, the run fails and the published copy keeps its previous version. Two assets,
-one step: Dagster materializes them together or not at all (no subset).
+After a clean audit, BI tools get `<warehouse>.published.duckdb` and `exports/marts/`
+(Parquet), pricing, commerce and sales systems the policy feed in exports/ and the commerce
+site the portal feeds in exports/portal/. All come from the same marts, so one step writes
+them to temporary names beside their final ones and renames them over the old ones only
+when all are written (pipelines/publication.py): with an exports folder that cannot be
+written, the run fails and the published copy keeps its previous version. One step, several
+assets: Dagster materializes them together or not at all (no subset).
 """
 
 from collections.abc import Iterator
@@ -34,12 +35,21 @@ from orchestration.resources import (
     LandingFolderResource,
     WarehouseResource,
 )
+from pipelines.feeds import read_feed, stage_feed
 from pipelines.landing import input_checksums
-from pipelines.policy_feed import FEED_NAME, read_policy_flags, stage_policy_feed
+from pipelines.parquet_marts import stage_parquet_marts
+from pipelines.policy_feed import FEED_NAME, POLICY_FEED
+from pipelines.portal_feeds import PORTAL_FEEDS
 
 PUBLISHED_WAREHOUSE = AssetKey("published_warehouse")
+PARQUET_MARTS = AssetKey("parquet_marts")
 CUSTOMER_POLICY_FEED = AssetKey("customer_policy_feed")
 POLICY_FLAGS = AssetKey(["marts", FEED_NAME])
+PORTAL_FOLDER = "portal"
+
+
+def portal_feed_key(mart: str) -> AssetKey:
+    return AssetKey(["portal_feed", mart])
 
 
 @multi_asset(
@@ -53,9 +63,21 @@ POLICY_FLAGS = AssetKey(["marts", FEED_NAME])
             kinds={"duckdb"},
             description=(
                 "<warehouse>.published.duckdb: the marts as tables, for BI tools, replaced "
-                "only after the audit passed and together with the policy feed. Readable by "
-                "DuckDB 1.4 and later. The audit trail view marts.fct_cost_allocations stays in "
-                "the working warehouse (stored, it would be ~13 rows per P&L row)."
+                "only after the audit passed and together with the feeds. Readable by "
+                "DuckDB 1.4 and later. The audit trail marts.fct_cost_allocations is a view "
+                "there over copies of the two intermediate tables it reads."
+            ),
+        ),
+        AssetSpec(
+            PARQUET_MARTS,
+            deps=[AUDITED_WAREHOUSE],
+            group_name="publish",
+            owners=["team:data-engineering"],
+            kinds={"parquet"},
+            description=(
+                "exports/marts/<mart>/: every mart as Parquet for BI tools that do not read "
+                "DuckDB (the P&L and the audit trail partitioned by period), switched "
+                "atomically with the published warehouse (docs/parquet_marts.md)."
             ),
         ),
         AssetSpec(
@@ -71,6 +93,23 @@ POLICY_FLAGS = AssetKey(["marts", FEED_NAME])
                 "together with the published warehouse."
             ),
         ),
+        *(
+            AssetSpec(
+                portal_feed_key(feed.mart),
+                deps=[PUBLISHED_WAREHOUSE, AssetKey(["marts", feed.mart])],
+                group_name="portal",
+                owners=["team:commerce"],
+                kinds={"parquet", "csv"},
+                # Not materialized while this project builds no marts.<mart> (see below).
+                skippable=True,
+                description=(
+                    f"exports/portal/{feed.name}.{{parquet,csv,jsonl}}: the latest as-of "
+                    f"period of marts.{feed.mart} for the commerce site, with .changes files "
+                    "(docs/portal_feed.md). Published together with the published warehouse."
+                ),
+            )
+            for feed in PORTAL_FEEDS
+        ),
     ],
 )
 def publication(
@@ -82,24 +121,53 @@ def publication(
     _require_audit_of_this_run(context)
     marts, staged = stage_marts(Path(warehouse.path), context.run_id, warehouse.duckdb_config)
     try:
+        exports_folder = Path(exports.path)
         with warehouse.connect(read_only=True) as connection:
-            flags = read_policy_flags(connection)
+            flags = read_feed(connection, POLICY_FEED)
+            # Every feed of one publication is of the policy flags' as-of period.
+            as_of_period = flags["as_of_period"][0].as_py() if flags.num_rows else None
+            built = {
+                name
+                for (name,) in connection.execute(
+                    "select table_name from duckdb_tables() where schema_name = 'marts'"
+                ).fetchall()
+            }
+            # The portal marts come from separate work; until a mart is built here its feed
+            # is not published, and the run log says so on every run (the end-to-end test
+            # tests/portal/test_portal_feeds.py fails for it).
+            portal_feeds = [portal for portal in PORTAL_FEEDS if portal.mart in built]
+            for missing in (portal for portal in PORTAL_FEEDS if portal.mart not in built):
+                context.log.warning(
+                    f"Not publishing the portal feed {missing.name}: this project builds "
+                    f"no marts.{missing.mart}."
+                )
+            portal_rows = [read_feed(connection, portal, as_of_period) for portal in portal_feeds]
+        stage = partial(
+            stage_feed,
+            published_at=datetime.now(UTC),
+            run_id=context.run_id,
+            warehouse=Path(warehouse.path),
+            inputs=partial(input_checksums, Path(landing.path)),
+            as_of_period=as_of_period,
+        )
         try:
-            feed, staged_feed = stage_policy_feed(
-                Path(exports.path),
-                flags,
-                published_at=datetime.now(UTC),
-                run_id=context.run_id,
-                warehouse=Path(warehouse.path),
-                inputs=partial(input_checksums, Path(landing.path)),
+            feed, staged_feed = stage(POLICY_FEED, exports_folder, flags)
+            staged.extend(staged_feed)
+            portal = []
+            for portal_feed, rows in zip(portal_feeds, portal_rows, strict=True):
+                published, staged_feed = stage(portal_feed, exports_folder / PORTAL_FOLDER, rows)
+                portal.append(published)
+                staged.extend(staged_feed)
+            parquet, staged_parquet = stage_parquet_marts(
+                Path(warehouse.path), exports_folder, context.run_id, warehouse.duckdb_config
             )
+            staged.extend(staged_parquet)
         except OSError as error:
             raise Failure(
-                f"cannot write the policy feed to {exports.path} ({error}): nothing is "
-                f"published, {marts.path} keeps its previous version. Make the exports folder "
-                "(OASIS_EXPORTS) writable and run again."
+                f"cannot write the feeds or Parquet marts to {exports.path} ({error}): nothing "
+                f"is published, {marts.path} keeps its previous version. Make the exports "
+                "folder (OASIS_EXPORTS) writable and run again."
             ) from error
-        staged.extend(staged_feed)
         staged.extend(stage_audited_snapshot(Path(warehouse.path), context.run_id))
     except BaseException:
         staged.discard()
@@ -111,7 +179,7 @@ def publication(
     )
     changes = ", ".join(f"{count} {kind}" for kind, count in feed.changes.items())
     context.log.info(
-        f"Published the policy flags of {feed.as_of_period} for {feed.customers:,} customers "
+        f"Published the policy flags of {feed.as_of_period} for {feed.records:,} customers "
         f"to {feed.folder} ({changes})."
     )
     yield MaterializeResult(
@@ -122,11 +190,34 @@ def publication(
             "storage_version": PUBLISHED_STORAGE_VERSION,
         },
     )
+    context.log.info(
+        f"Published {len(parquet.rows)} marts as Parquet to {parquet.version} "
+        f"({parquet.bytes:,} bytes), linked from {parquet.link}."
+    )
+    yield MaterializeResult(
+        asset_key=PARQUET_MARTS,
+        metadata={
+            "folder": MetadataValue.path(str(parquet.version)),
+            "rows": MetadataValue.json(parquet.rows),
+            "bytes": parquet.bytes,
+        },
+    )
+    for published in portal:
+        yield MaterializeResult(
+            asset_key=portal_feed_key(published.feed),
+            metadata={
+                "as_of_period": published.as_of_period,
+                "records": published.records,
+                **{f"records_{kind}": count for kind, count in published.changes.items()},
+                "previous_as_of_period": published.previous_as_of_period or "",
+                "folder": MetadataValue.path(str(published.folder)),
+            },
+        )
     yield MaterializeResult(
         asset_key=CUSTOMER_POLICY_FEED,
         metadata={
             "as_of_period": feed.as_of_period,
-            "customers": feed.customers,
+            "customers": feed.records,
             **{f"customers_{kind}": count for kind, count in feed.changes.items()},
             "previous_as_of_period": feed.previous_as_of_period or "",
             "folder": MetadataValue.path(str(feed.folder)),

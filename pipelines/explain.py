@@ -1,7 +1,11 @@
-"""`oasis explain ROW_ID`: how one P&L row's net profit was built, in words and numbers.
+"""`oasis explain KEY`: how one P&L row's net profit was built, in words and numbers, or
+what the latest as-of period says of a customer or a SKU.
 
-Reads one row of marts.fct_invoice_line_pnl, its pool shares from the audit trail
-(marts.fct_cost_allocations), and the facts behind its direct components.
+A row id reads one row of marts.fct_invoice_line_pnl, its pool shares from the audit trail
+(marts.fct_cost_allocations), and the facts behind its direct components. `customer:ID`
+reads the customer's segment, quartile, policy flags, cross-sell and upsell
+recommendations; `sku:SKU` the SKU's rank in its family, substitutes, return disposition
+and reason alerts (the marts of MARTS.md, "The desert portal").
 """
 
 from __future__ import annotations
@@ -21,6 +25,143 @@ KIND_NAMES = {
 
 class UnknownRow(LookupError):
     pass
+
+
+CUSTOMER_PREFIX = "customer:"
+SKU_PREFIX = "sku:"
+
+
+def explain(connection: duckdb.DuckDBPyConnection, key: str) -> str:
+    """`key`: a P&L row id, `customer:<customer_id>` or `sku:<sku>`."""
+    if key.startswith(CUSTOMER_PREFIX):
+        return explain_customer(connection, key.removeprefix(CUSTOMER_PREFIX))
+    if key.startswith(SKU_PREFIX):
+        return explain_sku(connection, key.removeprefix(SKU_PREFIX))
+    return explain_row(connection, key)
+
+
+def explain_customer(connection: duckdb.DuckDBPyConnection, customer_id: str) -> str:
+    flags = _one(
+        connection,
+        """
+        select * from marts.customer_policy_flags
+        where customer_id = ?
+        order by as_of_period desc limit 1
+        """,
+        [customer_id],
+    )
+    if flags is None:
+        raise UnknownRow(f"no customer {customer_id!r} in marts.customer_policy_flags")
+    period = flags["as_of_period"]
+    set_flags = [name for name, value in flags.items() if name.startswith("is_") and value]
+    lines = [
+        f"customer {customer_id}, as of {period}: {flags['segment']}, "
+        f"quartile {flags['quartile']}, recommended action {flags['recommended_action']}",
+        f"  flags: {', '.join(set_flags) or 'none'}",
+        f"  why: {flags['reasons']}",
+        "",
+        "cross-sell (family, rank, because of, confidence, lift):",
+    ]
+    cross_sell = _all(
+        connection,
+        """
+        select product_family, recommendation_rank, because_of_family, confidence, lift
+        from marts.cross_sell_recommendations
+        where customer_id = ? and as_of_period = ?
+        order by recommendation_rank
+        """,
+        [customer_id, period],
+    )
+    lines += [
+        f"  {row['recommendation_rank']}. {row['product_family']}, because of "
+        f"{row['because_of_family']} (confidence {_number(row['confidence'])}, "
+        f"lift {_number(row['lift'])})"
+        for row in cross_sell
+    ] or ["  none"]
+    lines += ["", "upsell (current sku -> recommended sku, profit per unit gained):"]
+    upsell = _all(
+        connection,
+        """
+        select product_family, current_sku, recommended_sku, profit_per_unit_gain
+        from marts.upsell_recommendations
+        where customer_id = ? and as_of_period = ?
+        order by profit_per_unit_gain desc, product_family
+        """,
+        [customer_id, period],
+    )
+    lines += [
+        f"  {row['product_family']}: {row['current_sku']} -> {row['recommended_sku']}, "
+        f"+{_money(row['profit_per_unit_gain'])} per unit"
+        for row in upsell
+    ] or ["  none"]
+    return "\n".join(lines)
+
+
+def explain_sku(connection: duckdb.DuckDBPyConnection, sku: str) -> str:
+    ranking = _one(
+        connection,
+        "select * from marts.product_rankings where sku = ? order by as_of_period desc limit 1",
+        [sku],
+    )
+    if ranking is None:
+        raise UnknownRow(f"no SKU {sku!r} in marts.product_rankings")
+    period = ranking["as_of_period"]
+    lines = [
+        f"sku {sku}, as of {period}: rank {ranking['rank_in_family']} in "
+        f"{ranking['product_family']} (ranked by {ranking['ranked_by']})",
+        _line("net profit per unit", ranking["net_profit_per_unit"], "all customers"),
+        _line("in profit deserts", ranking["desert_net_profit_per_unit"], "desert customers only"),
+        "",
+        "substitutes (rank, sku, profit per unit difference, backorder rate):",
+    ]
+    substitutes = _all(
+        connection,
+        """
+        select substitute_rank, substitute_sku, profit_per_unit_difference, backorder_rate
+        from marts.product_substitutes
+        where sku = ? and as_of_period = ?
+        order by substitute_rank
+        """,
+        [sku, period],
+    )
+    lines += [
+        f"  {row['substitute_rank']}. {row['substitute_sku']}: "
+        f"{_money(row['profit_per_unit_difference'])} per unit, "
+        f"backorder rate {_number(row['backorder_rate'])}"
+        for row in substitutes
+    ] or ["  none"]
+    disposition = _one(
+        connection,
+        "select * from marts.return_dispositions where sku = ? and as_of_period = ?",
+        [sku, period],
+    )
+    lines += ["", "returns:"]
+    if disposition is None:
+        lines.append("  no returns in the window")
+    else:
+        lines += [
+            f"  {disposition['recommended_disposition']} returned units "
+            f"({disposition['returns']} returns, rule at {disposition['rule_level']} level)",
+            _line("handling per unit", disposition["handling_cost_per_unit"], "cost to restock"),
+            _line("recovery per unit", disposition["recovery_per_unit"], "value recovered"),
+            _line("saving per unit", disposition["saving_per_unit"], "of the recommendation"),
+        ]
+    alerts = _all(
+        connection,
+        """
+        select reason_code, returns, rate_per_unit_sold, family_rate, ratio, likely_fix
+        from marts.return_reason_alerts
+        where sku = ? and as_of_period = ?
+        order by ratio desc, reason_code
+        """,
+        [sku, period],
+    )
+    lines += [
+        f"  alert {row['reason_code']}: {row['returns']} returns, "
+        f"{_number(row['ratio'])} times the family's rate, likely fix: {row['likely_fix']}"
+        for row in alerts
+    ] or ["  no return reason alert"]
+    return "\n".join(lines)
 
 
 def explain_row(connection: duckdb.DuckDBPyConnection, row_id: str) -> str:
@@ -191,6 +332,13 @@ def _one(connection: duckdb.DuckDBPyConnection, sql: str, parameters: list) -> d
     if values is None:
         return None
     return dict(zip([column[0] for column in cursor.description], values, strict=True))
+
+
+def _all(connection: duckdb.DuckDBPyConnection, sql: str, parameters: list) -> list[dict]:
+    """A handful of rows of one customer or SKU (a few recommendations, substitutes)."""
+    cursor = connection.execute(sql, parameters)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
 
 def _line(label: str, amount: Decimal | float, how: str) -> str:

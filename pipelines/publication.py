@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,11 @@ class StagedFiles:
     renames: list[tuple[Path, Path]] = field(default_factory=list)  # (temporary, final)
     # Final files that the publication removes (say, one left from an older publication).
     removals: list[Path] = field(default_factory=list)
+    # Folders written for this publication (the Parquet marts' new version): removed if the
+    # publication is discarded.
+    folders: list[Path] = field(default_factory=list)
+    # Folders that the publication makes obsolete (a Parquet marts version two behind).
+    obsolete_folders: list[Path] = field(default_factory=list)
 
     def add(self, temporary: Path, final: Path) -> None:
         self.renames.append((temporary, final))
@@ -31,6 +37,8 @@ class StagedFiles:
     def extend(self, other: StagedFiles) -> None:
         self.renames += other.renames
         self.removals += other.removals
+        self.folders += other.folders
+        self.obsolete_folders += other.obsolete_folders
 
     def commit(self) -> None:
         """Renames every file over its final name, in the order staged."""
@@ -38,10 +46,14 @@ class StagedFiles:
             os.replace(temporary, final)
         for path in self.removals:
             path.unlink(missing_ok=True)
+        for folder in self.obsolete_folders:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def discard(self) -> None:
         for temporary, _ in self.renames:
             temporary.unlink(missing_ok=True)
+        for folder in self.folders:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def file_sha256(path: Path) -> str:

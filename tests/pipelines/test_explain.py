@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.explain import UnknownRow, explain_row
+from pipelines.explain import UnknownRow, explain, explain_row
 from tests.conftest import BuiltWarehouse
 
 
@@ -78,3 +78,51 @@ def test_explain_of_an_unknown_row_says_what_row_ids_look_like(
         pytest.raises(UnknownRow, match="invoice:<invoice_id>:<line>"),
     ):
         explain_row(connection, "invoice:NOPE:1")
+
+
+def test_explain_a_customer_names_segment_flags_and_recommendations(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    customer_id, period, family, because_of = built_warehouse.query(
+        """
+        select customer_id, as_of_period, product_family, because_of_family
+        from marts.cross_sell_recommendations
+        where as_of_period = (select max(as_of_period) from marts.cross_sell_recommendations)
+        order by customer_id, recommendation_rank limit 1
+        """
+    )[0]
+    segment, quartile, action = built_warehouse.query(
+        "select segment, quartile, recommended_action from marts.customer_policy_flags "
+        "where customer_id = ? and as_of_period = ?",
+        [customer_id, period],
+    )[0]
+    with duckdb.connect(str(built_warehouse.path), read_only=True) as connection:
+        text = explain(connection, f"customer:{customer_id}")
+    assert text.startswith(
+        f"customer {customer_id}, as of {period}: {segment}, quartile {quartile}, "
+        f"recommended action {action}"
+    )
+    assert f"{family}, because of {because_of}" in text
+
+
+def test_explain_a_sku_names_its_rank_substitutes_and_returns(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    sku, period, substitute = built_warehouse.query(
+        """
+        select sku, as_of_period, substitute_sku from marts.product_substitutes
+        where as_of_period = (select max(as_of_period) from marts.product_rankings)
+        order by sku, substitute_rank limit 1
+        """
+    )[0]
+    rank, family = built_warehouse.query(
+        "select rank_in_family, product_family from marts.product_rankings "
+        "where sku = ? and as_of_period = ?",
+        [sku, period],
+    )[0]
+    with duckdb.connect(str(built_warehouse.path), read_only=True) as connection:
+        text = explain(connection, f"sku:{sku}")
+        with pytest.raises(UnknownRow, match="no SKU"):
+            explain(connection, "sku:NO-SUCH-SKU")
+    assert text.startswith(f"sku {sku}, as of {period}: rank {rank} in {family}")
+    assert f"1. {substitute}: " in text

@@ -85,7 +85,7 @@ def test_first_publication_writes_parquet_csv_and_json_lines_with_the_schema_ver
 
     publication = publish_policy_feed(tmp_path, flags, published_at=JANUARY, run_id="run-1")
 
-    assert publication.as_of_period == "2025-01" and publication.customers == 2
+    assert publication.as_of_period == "2025-01" and publication.records == 2
     feed = pq.read_table(tmp_path / f"{FEED_NAME}.parquet")
     assert feed.schema == FEED_SCHEMA
     assert set(feed["schema_version"].to_pylist()) == {SCHEMA_VERSION}
@@ -236,7 +236,7 @@ def test_a_failed_write_leaves_neither_temporary_files_nor_half_a_publication(
     def disk_full(*_arguments) -> None:
         raise OSError("No space left on device")
 
-    monkeypatch.setattr("pipelines.policy_feed._write_jsonl", disk_full)
+    monkeypatch.setattr("pipelines.feeds._write_jsonl", disk_full)
     with pytest.raises(OSError, match="No space left"):
         publish_policy_feed(
             tmp_path, _flags("2025-02", {"customer_id": "C2"}), published_at=FEBRUARY

@@ -100,8 +100,6 @@ def portal_feed_key(mart: str) -> AssetKey:
                 group_name="portal",
                 owners=["team:commerce"],
                 kinds={"parquet", "csv"},
-                # Not materialized while this project builds no marts.<mart> (see below).
-                skippable=True,
                 description=(
                     f"exports/portal/{feed.name}.{{parquet,csv,jsonl}}: the latest as-of "
                     f"period of marts.{feed.mart} for the commerce site, with .changes files "
@@ -126,22 +124,7 @@ def publication(
             flags = read_feed(connection, POLICY_FEED)
             # Every feed of one publication is of the policy flags' as-of period.
             as_of_period = flags["as_of_period"][0].as_py() if flags.num_rows else None
-            built = {
-                name
-                for (name,) in connection.execute(
-                    "select table_name from duckdb_tables() where schema_name = 'marts'"
-                ).fetchall()
-            }
-            # The portal marts come from separate work; until a mart is built here its feed
-            # is not published, and the run log says so on every run (the end-to-end test
-            # tests/portal/test_portal_feeds.py fails for it).
-            portal_feeds = [portal for portal in PORTAL_FEEDS if portal.mart in built]
-            for missing in (portal for portal in PORTAL_FEEDS if portal.mart not in built):
-                context.log.warning(
-                    f"Not publishing the portal feed {missing.name}: this project builds "
-                    f"no marts.{missing.mart}."
-                )
-            portal_rows = [read_feed(connection, portal, as_of_period) for portal in portal_feeds]
+            portal_rows = [read_feed(connection, portal, as_of_period) for portal in PORTAL_FEEDS]
         stage = partial(
             stage_feed,
             published_at=datetime.now(UTC),
@@ -154,7 +137,7 @@ def publication(
             feed, staged_feed = stage(POLICY_FEED, exports_folder, flags)
             staged.extend(staged_feed)
             portal = []
-            for portal_feed, rows in zip(portal_feeds, portal_rows, strict=True):
+            for portal_feed, rows in zip(PORTAL_FEEDS, portal_rows, strict=True):
                 published, staged_feed = stage(portal_feed, exports_folder / PORTAL_FOLDER, rows)
                 portal.append(published)
                 staged.extend(staged_feed)

@@ -69,3 +69,38 @@
     from {{ parent }} as rebuilt
     where {{ built_since_last_build('rebuilt') }}
 {%- endmacro %}
+
+{#- The as-of periods of which a parent rebuilt rows since this model's latest build. -#}
+{% macro as_of_periods_built_since_last_build(parent) -%}
+    select distinct rebuilt.as_of_period
+    from {{ parent }} as rebuilt
+    where {{ built_since_last_build('rebuilt') }}
+{%- endmacro %}
+
+{#- The months of each as-of period's window (int_as_of_period_months, the one window
+    join). A full build keeps every as-of period; an incremental build those whose
+    window holds a period of the query `changed_periods`, and those of the query
+    `rebuilt_as_of_periods` (each may be left out). -#}
+{% macro window_months_to_rebuild(changed_periods=none, rebuilt_as_of_periods=none) -%}
+    select
+        windows.as_of_period,
+        windows.as_of_index,
+        windows.period,
+        windows.period_index
+    from {{ ref('int_as_of_period_months') }} as windows
+    {%- if is_incremental() %}
+    where windows.as_of_period in (
+        {%- if changed_periods is not none %}
+        select changed_windows.as_of_period
+        from {{ ref('int_as_of_period_months') }} as changed_windows
+        where changed_windows.period in ({{ changed_periods }})
+        {%- endif %}
+        {%- if changed_periods is not none and rebuilt_as_of_periods is not none %}
+        union
+        {%- endif %}
+        {%- if rebuilt_as_of_periods is not none %}
+        {{ rebuilt_as_of_periods }}
+        {%- endif %}
+    )
+    {%- endif %}
+{%- endmacro %}

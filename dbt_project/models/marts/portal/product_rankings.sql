@@ -11,33 +11,15 @@
 
 with
 
-{% if is_incremental() -%}
-changed_periods as (
-    {{ periods_built_since_last_build(ref('int_sku_customer_pnl_by_period')) }}
-),
-{%- endif %}
-
--- The window join of the customer marts (int_as_of_period_months); an incremental build
--- redoes only the as-of periods whose window holds a period that changed since its
--- last build (macros/incremental.sql), or whose customers' segments were rebuilt
+-- The window join of the customer marts; an incremental build redoes only the as-of
+-- periods whose window holds a period that changed since its last build
+-- (macros/incremental.sql), or whose customers' segments were rebuilt
 -- (customer_profitability, the input of customer_segments).
 windows as (
-    select
-        as_of_period,
-        period
-    -- The alias serves the incremental filter below, absent from a full build.
-    from {{ ref('int_as_of_period_months') }} as windows -- noqa: AL05
-    {%- if is_incremental() %}
-    where windows.as_of_period in (
-        select changed_windows.as_of_period
-        from {{ ref('int_as_of_period_months') }} as changed_windows
-        inner join changed_periods on changed_windows.period = changed_periods.period
-        union
-        select rebuilt.as_of_period
-        from {{ ref('customer_profitability') }} as rebuilt
-        where {{ built_since_last_build('rebuilt') }}
-    )
-    {%- endif %}
+    {{ window_months_to_rebuild(
+        changed_periods=periods_built_since_last_build(ref('int_sku_customer_pnl_by_period')),
+        rebuilt_as_of_periods=as_of_periods_built_since_last_build(ref('customer_profitability'))
+    ) }}
 ),
 
 as_of_periods as (

@@ -14,23 +14,14 @@ with
 -- An incremental build redoes the as-of periods product_rankings rebuilt since its
 -- last build: they are those whose window (backorder months included) changed.
 rebuilt_as_of_periods as (
-    select distinct rebuilt.as_of_period
-    from {{ ref('product_rankings') }} as rebuilt
-    where {{ built_since_last_build('rebuilt') }}
+    {{ as_of_periods_built_since_last_build(ref('product_rankings')) }}
 ),
 {%- endif %}
 
 windows as (
-    select
-        as_of_period,
-        as_of_index,
-        period,
-        period_index
-    -- The alias serves the incremental filter below, absent from a full build.
-    from {{ ref('int_as_of_period_months') }} as windows -- noqa: AL05
-    {%- if is_incremental() %}
-    where windows.as_of_period in (select rebuilt_as_of_periods.as_of_period from rebuilt_as_of_periods)
-    {%- endif %}
+    {{ window_months_to_rebuild(
+        rebuilt_as_of_periods='select rebuilt_as_of_periods.as_of_period from rebuilt_as_of_periods'
+    ) }}
 ),
 
 rankings as (

@@ -37,8 +37,8 @@ STAGES = {
     "dbt": "build and test the marts",
     "report": "write the run report",
     "audit": "audit the warehouse",
-    "publish": "publish the marts and the feed",
-    "profit": "write the profit report and dbt docs",
+    "publish": "publish marts and feeds",
+    "profit": "draw the profit report",
 }
 _STEP_STAGES = {
     "oasis_dbt_models": "dbt",

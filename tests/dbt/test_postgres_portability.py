@@ -66,8 +66,11 @@ def _dbt_build_on_postgres(server: PostgresServer, target_path: Path) -> list[st
                 "build",
                 "--target",
                 "postgres",
+                # Unit tests run on DuckDB; exposures build nothing (dbt reports NO-OP).
                 "--exclude-resource-type",
                 "unit_test",
+                "--exclude-resource-type",
+                "exposure",
                 "--project-dir",
                 project,
                 "--profiles-dir",

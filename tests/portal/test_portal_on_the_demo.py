@@ -74,18 +74,6 @@ def test_the_backordered_skus_substitutes_name_its_better_sibling(
     )
 
 
-def test_the_market_basket_model_beats_recommending_the_most_bought_families(
-    built_warehouse: BuiltWarehouse,
-) -> None:
-    hit_rate, baseline_hit_rate, customers_evaluated = built_warehouse.query(
-        "select hit_rate, baseline_hit_rate, customers_evaluated "
-        "from marts.cross_sell_model_quality where as_of_period = ?",
-        [_as_of(built_warehouse)],
-    )[0]
-    assert customers_evaluated >= 100
-    assert hit_rate > baseline_hit_rate, (hit_rate, baseline_hit_rate)
-
-
 def test_the_planted_affinities_drive_cross_sell(built_warehouse: BuiltWarehouse) -> None:
     pairs = [pair.split(">") for pair in _story(built_warehouse, "family_affinities")]
     because = dict(

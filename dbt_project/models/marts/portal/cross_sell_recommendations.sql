@@ -12,6 +12,7 @@
 -- since its last build, those whose window holds a changed month (the baskets and the
 -- flags of an as-of period come from the same window); macros/incremental.sql.
 {{ config(materialized='incremental', unique_key='as_of_period') }}
+{%- set text = dbt.type_string() %}
 
 with
 
@@ -159,13 +160,13 @@ select
     {{ as_float('ranked.lift') }} as lift,
     {{ money('ranked.net_profit_per_buying_customer') }} as net_profit_per_buying_customer,
     coalesce(flags.is_cross_sell_candidate, false) as is_cross_sell_candidate,
-    printf(
-        'bought by %d%% of customers who buy %s (lift %.1f); %.2f net profit per buying customer',
-        cast(round(ranked.confidence * 100) as integer),
-        ranked.because_of_family,
-        ranked.lift,
-        ranked.net_profit_per_buying_customer
-    ) as reasons,
+    {{ dbt.concat([
+        "'bought by '", "cast(cast(round(ranked.confidence * 100) as integer) as " ~ text ~ ")",
+        "'% of customers who buy '", "ranked.because_of_family",
+        "' (lift '", "cast(cast(ranked.lift as decimal(38, 1)) as " ~ text ~ ")",
+        "'); '", "cast(cast(ranked.net_profit_per_buying_customer as decimal(38, 2)) as " ~ text ~ ")",
+        "' net profit per buying customer'",
+    ]) }} as reasons,
     {{ build_timestamp() }} as built_at
 from ranked
 left join {{ ref('customer_policy_flags') }} as flags

@@ -118,6 +118,7 @@ def copy_of(built: BuiltWarehouse, home: Path) -> BuiltWarehouse:
     """The whole OASIS_HOME of `built` (warehouse, audited and published snapshots, settings,
     landing index, Dagster history) copied to `home`, for a test that runs on it again: the
     next run there sees what it would after `built`'s run. Every path in it is relative to
-    the home; the landing folder it indexed is the demo's, shared and never changed."""
-    shutil.copytree(built.home, home)
+    the home; the landing folder it indexed is the demo's, shared and never changed. Links
+    stay links: `exports/marts` is one that the next publication switches."""
+    shutil.copytree(built.home, home, symlinks=True)
     return BuiltWarehouse(home / built.path.name, home, built.demo, built.run_output)

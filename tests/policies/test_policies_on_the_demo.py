@@ -86,7 +86,9 @@ def test_fast_growers_that_added_the_deserts_median_revenue_are_growth_prospects
     )
     flags = _flags(demo, "fast_growers", "segment, is_growth_prospect")
     assert flags == {customer: ("profit_desert", increases[customer]) for customer in customers}
-    assert sum(increases.values()) >= 2, "most planted growers add the deserts' median revenue"
+    # Both sides of that rule on the demo: since the portal stories (referral accounts,
+    # desert-book reps) raised the deserts' median, one of the three growers adds it.
+    assert 0 < sum(increases.values()) < len(customers), increases
 
 
 def test_desert_customers_with_a_small_share_of_a_large_wallet_are_growth_prospects(
@@ -265,7 +267,7 @@ def test_month_over_month_the_changes_list_exactly_the_customers_whose_policies_
         zip(changes["customer_id"].to_pylist(), changes["change_type"].to_pylist(), strict=True)
     )
     assert listed == dict(expected)
-    assert 0 < len(listed) < publication.customers
+    assert 0 < len(listed) < publication.records
     assert publication.previous_as_of_period == previous_period
 
 

@@ -465,21 +465,18 @@ def _execute(first: str, last: str):
     """The job over periods first to last, in this process; its log records go to the
     console of `oasis run` (orchestration/console.py)."""
     from dagster import DagsterInstance
-    from dagster._core.storage.tags import (
-        ASSET_PARTITION_RANGE_END_TAG,
-        ASSET_PARTITION_RANGE_START_TAG,
-    )
 
     from orchestration.automation import JOB_NAME
     from orchestration.definitions import defs
+    from orchestration.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 
-    job = defs.resolve_job_def(JOB_NAME)
+    job = defs().resolve_job_def(JOB_NAME)
     with DagsterInstance.get() as instance:
         return job.execute_in_process(
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"oasis_console": {}}},
-            tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
+            tags={PARTITION_RANGE_START_TAG: first, PARTITION_RANGE_END_TAG: last},
         )
 
 

@@ -21,6 +21,7 @@ from pipelines.demo_erp import DemoSummary, write_demo_erp
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 # The default demo of `make run` (800 customers, 24 months, seed 7): ~140 thousand lines,
 # two years for year-on-year stories, and the shape the README promises.

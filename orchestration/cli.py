@@ -515,8 +515,8 @@ def _tell_failure(console, result, log: Path) -> None:
 def _tell_success(console, settings: Settings, run_id: str, log: Path) -> None:
     import duckdb
 
-    from orchestration.checks import published_path
     from pipelines.audit_report import PROFIT_REPORT_FILE
+    from pipelines.published_warehouse import published_path
     from pipelines.reports import (
         format_audit_warnings,
         format_cross_sell_quality,
@@ -564,9 +564,9 @@ def _explain(arguments: argparse.Namespace) -> int:
 
 
 def _report(arguments: argparse.Namespace) -> int:
-    from orchestration.checks import published_path
     from pipelines.audit_report import new_report_folder, write_index
     from pipelines.profit_report import UnknownPeriod, write_profit_reports
+    from pipelines.published_warehouse import published_path
 
     settings = resolve_settings(os.environ, warehouse=arguments.warehouse)
     published = published_path(settings.warehouse)
@@ -619,7 +619,7 @@ def _reading(warehouse: Path, working: bool, command: str) -> Iterator[Path]:
     holds it (the reader holds it meanwhile)."""
     import duckdb
 
-    from orchestration.checks import audited_snapshot_path, published_path
+    from pipelines.published_warehouse import audited_snapshot_path, published_path
     from pipelines.warehouse_lock import hold_warehouse_lock
 
     if working:

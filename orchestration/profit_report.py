@@ -12,12 +12,12 @@ from pathlib import Path
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 from dagster_dbt import DbtCliResource
 
-from orchestration.checks import published_path
 from orchestration.dbt_project import oasis_dbt_project
 from orchestration.publish import PUBLISHED_WAREHOUSE
 from orchestration.resources import ReportsFolderResource, WarehouseResource
 from pipelines.audit_report import DBT_DOCS_FILE, run_report_folder, write_index
 from pipelines.profit_report import write_profit_reports
+from pipelines.published_warehouse import published_path
 
 
 @asset(

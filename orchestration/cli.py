@@ -234,7 +234,7 @@ def _prepare(arguments: argparse.Namespace) -> tuple[Settings, LandingScan]:
 
     from orchestration.dbt_project import prepare_dbt_manifest
 
-    print("Parsing the dbt project ...", flush=True)
+    print("Reading the dbt project (parsed again only when it changed) ...", flush=True)
     with ThreadPoolExecutor(max_workers=1) as background:
         parsing = background.submit(prepare_dbt_manifest)
         scan = _register_periods(settings)

@@ -168,4 +168,6 @@ def copy_of(built: BuiltWarehouse, home: Path) -> BuiltWarehouse:
     the home; the landing folder it indexed is the demo's, shared and never changed. Links
     stay links: `exports/marts` is one that the next publication switches."""
     shutil.copytree(built.home, home, symlinks=True)
-    return BuiltWarehouse(home / built.path.name, home, built.demo, built.run_output)
+    # What the run printed, as if it had run in the copy: its paths name the copy's files.
+    run_output = built.run_output.replace(str(built.home), str(home))
+    return BuiltWarehouse(home / built.path.name, home, built.demo, run_output)

@@ -192,16 +192,17 @@ _CHEAP_BULKY_SKU, _UNCLEAR_INSTRUCTIONS_SKU = "BOX-BSX-1", "RSP-SMT-1"
 # Customers keep to an assortment: a customer buys the same families month after
 # month, one family for every _LINES_PER_FAMILY_YEAR lines it expects a year, spread
 # evenly (a family of it then misses a 12-month window with odds e^-12, 1 in 160,000),
-# drawn by its industry's mix; the accounts expecting 420 lines a year or more buy
-# every family, by the mix. Without that, customers buy families at random, a family
-# bought once a year looks lacking in one window and is bought the next months, and
-# recommending the most popular families beats any basket model.
+# drawn by its industry's mix; the accounts expecting 420 lines a year or more, and the
+# planted customers of the other stories, buy every family, by the mix. Without that,
+# customers buy families at random, a family bought once a year looks lacking in one
+# window and is bought the next months, and recommending the most popular families
+# beats any basket model.
 _LINES_PER_FAMILY_YEAR = 12.0
 # New families come through affinities (A>B), bought one after the other:
-# _AFFINITY_MEMBER_SHARE of the customers that do not buy everything (planted
-# customers of the other stories excepted) belong to one, buy A from the start and take
-# up B at a month spread evenly over _AFFINITY_ADOPTION_MONTHS months from
-# _AFFINITY_ADOPTION_START (a year before the data): 1 in 8 of them in any 6 months.
+# _AFFINITY_MEMBER_SHARE of the customers that do not buy everything belong to one,
+# buy A from the start and take up B at a month spread evenly over
+# _AFFINITY_ADOPTION_MONTHS months from _AFFINITY_ADOPTION_START (a year before the
+# data): 1 in 8 of them in any 6 months.
 # Nobody else buys B but the accounts that buy everything, so B is among the least
 # popular families and the popularity baseline does not name it. Adopters put
 # _AFFINITY_LINE_SHARE of their lines into B, so that B earns as much per buying
@@ -1476,6 +1477,8 @@ def _assortments(
     family_count = np.clip(
         np.floor(12 * lines_per_month / _LINES_PER_FAMILY_YEAR), 1, families
     ).astype(np.int64)
+    # The planted customers of the other stories buy as they were calibrated: everything.
+    family_count[planted] = families
     buys_everything = family_count == families
     # Drawn by the industry's mix without replacement (exponential keys over weights,
     # the smallest first); nobody starts with an affinity's B but who buys everything.
@@ -1484,9 +1487,7 @@ def _assortments(
     rank = np.argsort(np.argsort(keys, axis=1), axis=1)
     assortment = rank < family_count[:, None]
     affinity = np.where(
-        (rng.random(count) < _AFFINITY_MEMBER_SHARE)
-        & ~buys_everything
-        & ~np.isin(np.arange(count), planted),
+        (rng.random(count) < _AFFINITY_MEMBER_SHARE) & ~buys_everything,
         rng.integers(0, len(cat.affinity_families), count),
         -1,
     )

@@ -1403,10 +1403,13 @@ def _build_customers(
     quantity_factor[growers] = 0.25
     tier_preference[growers] = 0.5
 
-    # Heavy returners buy premium brands at list price in large EDI orders.
+    # Heavy returners buy premium brands at list price in large EDI orders, of large
+    # lines: at 1.8 times the usual quantity one of them (of 180 lines a year, 800
+    # sales minutes) kept a net margin of 0.8% against the company's 3.9%, a profit
+    # drain, depending on which families its lines happened to draw.
     lines_per_month[heavy] = np.maximum(lines_per_month[heavy], 15.0)
     lines_per_order[heavy] = 8.0
-    quantity_factor[heavy] = 1.8
+    quantity_factor[heavy] = 2.4
     tier_preference[heavy] = 2.5
 
     # Easy, large accounts recommend us to their peers (referral_channel).

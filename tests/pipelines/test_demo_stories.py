@@ -81,33 +81,101 @@ def test_the_backordered_sku_is_short_while_its_better_sibling_is_in_stock(con, 
     assert family == sibling_family and sibling_margin > margin
 
 
-def test_families_bought_together_have_lift_and_support(con, demo):
-    lift = dict(
+# The cross-sell quality check of the latest as-of period (2026-10): baskets over the
+# 12 months to 2026-04, purchases over the 6 months after.
+MODEL_WINDOW = "invoice_date >= date '2025-05-01' and invoice_date < date '2026-05-01'"
+FOLLOWING_MONTHS = "invoice_date >= date '2026-05-01' and invoice_date < date '2026-11-01'"
+# The customers of these stories buy every family, as they were calibrated.
+OTHER_STORIES = (
+    "project_based_buyers",
+    "profitable_heavy_returners",
+    "return_abusers",
+    "small_share_of_wallet",
+    "fast_growers",
+    "service_abusers",
+)
+
+
+def planted_elsewhere(demo: DemoSummary) -> list[str]:
+    return [customer for story in OTHER_STORIES for customer in demo.stories[story]]
+
+
+def test_customers_take_up_the_second_family_of_their_affinity(con, demo):
+    buyers = dict(
         rows(
             con,
-            f"""
-            with bought as (select distinct customer_id, product_family from lines
-                            where {WINDOW}),
-            buyers as (select product_family, count(*) as n from bought group by all),
-            scope as (select count(distinct customer_id) as n from bought)
-            select a.product_family || '>' || b.product_family,
-                   count(*) / any_value(ba.n) / (any_value(bb.n) / any_value(scope.n))
-            from bought a
-            join bought b on a.customer_id = b.customer_id
-                and a.product_family <> b.product_family
-            join buyers ba on ba.product_family = a.product_family
-            join buyers bb on bb.product_family = b.product_family
-            cross join scope
-            group by all
-            having count(*) >= 10
-            """,
+            f"select product_family, count(distinct customer_id) from lines where {WINDOW} "
+            "group by product_family",
         )
     )
-    planted = demo.stories["family_affinities"]
-    others = sorted(v for pair, v in lift.items() if pair not in planted)
-    assert all(lift[pair] >= 1.5 for pair in planted), {p: lift[p] for p in planted}
-    # planted pairs stand out against the typical pair of families
-    assert all(lift[pair] > 1.4 * others[len(others) // 2] for pair in planted)
+    for pair in demo.stories["family_affinities"]:
+        first, then = pair.split(">")
+        share_taking_it_up = dict(
+            rows(
+                con,
+                f"""
+                with model_window as (
+                    select distinct customer_id, product_family from lines
+                    where {MODEL_WINDOW} and not list_contains(?, customer_id)
+                ),
+                lacking as (
+                    select customer_id, bool_or(product_family = ?) as bought_first
+                    from model_window group by customer_id
+                    having not bool_or(product_family = ?)
+                ),
+                later as (
+                    select distinct customer_id from lines
+                    where product_family = ? and {FOLLOWING_MONTHS}
+                )
+                select bought_first, avg(case when later.customer_id is null then 0 else 1 end)
+                from lacking left join later using (customer_id)
+                group by bought_first
+                """,
+                [planted_elsewhere(demo), first, then, then],
+            )
+        )
+        # Buyers of the first family lacking the second take it up within 6 months
+        # (8-20% on this demo); other customers lacking it almost never do (0-0.2%).
+        assert share_taking_it_up[True] >= 0.05, (pair, share_taking_it_up)
+        assert share_taking_it_up[True] > 10 * share_taking_it_up[False], (pair, share_taking_it_up)
+        # The second family is among the least bought (140-169 buyers, the 35 families'
+        # median is 173): recommending the most bought families does not name it.
+        assert buyers[then] < sorted(buyers.values())[len(buyers) // 2], (pair, buyers[then])
+
+
+def test_customers_keep_to_their_assortment(con, demo):
+    taken_up_later = rows(
+        con,
+        f"""
+        with model_window as (
+            select distinct customer_id, product_family from lines
+            where {MODEL_WINDOW} and not list_contains(?, customer_id)
+        ),
+        lacking as (
+            select customers.customer_id, families.product_family
+            from (select distinct customer_id from model_window) as customers
+            cross join (select distinct product_family from products) as families
+            anti join model_window using (customer_id, product_family)
+        ),
+        later as (
+            select distinct customer_id, product_family from lines where {FOLLOWING_MONTHS}
+        )
+        select
+            list_contains(?, lacking.product_family),
+            avg(case when later.customer_id is null then 0 else 1 end)
+        from lacking left join later using (customer_id, product_family)
+        group by all
+        """,
+        [
+            planted_elsewhere(demo),
+            [pair.split(">")[1] for pair in demo.stories["family_affinities"]],
+        ],
+    )
+    share = dict(taken_up_later)
+    # A family a customer lacked in the window is bought in the 6 months after for 0.14%
+    # of (customer, family) pairs on this demo, the affinities' second families for 3.0%:
+    # new families come through the affinities, not at random.
+    assert share[False] < 0.005 and share[True] > 5 * share[False], share
 
 
 def test_the_cheap_bulky_sku_comes_back_in_every_window(con, demo):

@@ -74,6 +74,27 @@ def test_the_backordered_skus_substitutes_name_its_better_sibling(
     )
 
 
+def test_the_market_basket_model_beats_recommending_the_most_bought_families(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    quality = built_warehouse.query(
+        "select as_of_period, hit_rate, baseline_hit_rate, customers_evaluated "
+        "from marts.cross_sell_model_quality order by as_of_period"
+    )
+    latest = {row[0]: row[1:] for row in quality}[_as_of(built_warehouse)]
+    hit_rate, baseline_hit_rate, customers_evaluated = latest
+    assert customers_evaluated >= 100
+    # 12.8% against 6.3% on this demo: with 713 customers evaluated, a difference of
+    # 3 points is some 2 standard errors (1.5 points) below the 6.5 measured.
+    assert hit_rate > baseline_hit_rate + 0.03, latest
+    # Robust, not one lucky month: the model wins in most as-of periods with a row (14
+    # of 18 here). It loses the first 4, whose models were built on windows of 1 to 4
+    # months: a family a customer buys every few months looks lacking there, and the
+    # popular families are bought soon after.
+    wins = [row[0] for row in quality if row[1] > row[2]]
+    assert len(wins) > len(quality) / 2, quality
+
+
 def test_the_planted_affinities_drive_cross_sell(built_warehouse: BuiltWarehouse) -> None:
     pairs = [pair.split(">") for pair in _story(built_warehouse, "family_affinities")]
     because = dict(

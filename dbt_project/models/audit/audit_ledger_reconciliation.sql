@@ -27,26 +27,26 @@ pnl as (
     group by period
 ),
 
+-- The accounts of gl_summary (CONTRACT.md) and the P&L column each holds.
+accounts as (
+    select 'net_revenue' as account
+    union all
+    select 'cogs' as account
+    union all
+    select 'freight_cost' as account
+),
+
 pnl_by_account as (
     select
         closed_periods.period,
-        'net_revenue' as account,
-        coalesce(pnl.net_revenue, 0) as pnl_amount
+        accounts.account,
+        coalesce(case accounts.account
+            when 'net_revenue' then pnl.net_revenue
+            when 'cogs' then pnl.cogs
+            when 'freight_cost' then pnl.freight_cost
+        end, 0) as pnl_amount
     from closed_periods
-    left join pnl on closed_periods.period = pnl.period
-    union all
-    select
-        closed_periods.period,
-        'cogs' as account,
-        coalesce(pnl.cogs, 0) as pnl_amount
-    from closed_periods
-    left join pnl on closed_periods.period = pnl.period
-    union all
-    select
-        closed_periods.period,
-        'freight_cost' as account,
-        coalesce(pnl.freight_cost, 0) as pnl_amount
-    from closed_periods
+    cross join accounts
     left join pnl on closed_periods.period = pnl.period
 ),
 

@@ -6,15 +6,14 @@
 -- P&L rebuilt rows (a monthly run rebuilds older invoice rows' carrying cost and bad
 -- debt, so their identity is checked again).
 {{ config(materialized='incremental', unique_key='period') }}
+{%- set audited_periods -%}
+    ({{ in_rebuilt_periods('period') }}
+    {%- if is_incremental() %}
+        or period in ({{ periods_built_since_last_build(ref('fct_invoice_line_pnl')) }})
+    {%- endif %})
+{%- endset %}
 
 with
-
-{%- if is_incremental() %}
-
-rebuilt_periods as (
-    {{ periods_built_since_last_build(ref('fct_invoice_line_pnl')) }}
-),
-{%- endif %}
 
 pnl as (
     select
@@ -29,10 +28,7 @@ pnl as (
             as split_example,
         sum(pool_cost_total) as pnl_pool_cost
     from {{ ref('fct_invoice_line_pnl') }}
-    where {{ in_rebuilt_periods('period') }}
-    {%- if is_incremental() %}
-        or period in (select rebuilt_periods.period from rebuilt_periods)
-    {%- endif %}
+    where {{ audited_periods }}
     group by period
 ),
 
@@ -42,10 +38,7 @@ pools as (
         count(*) as pools,
         sum(amount) as pools_amount
     from {{ ref('stg_erp__cost_pools') }}
-    where {{ in_rebuilt_periods('period') }}
-    {%- if is_incremental() %}
-        or period in (select rebuilt_periods.period from rebuilt_periods)
-    {%- endif %}
+    where {{ audited_periods }}
     group by period
 ),
 

@@ -197,31 +197,22 @@ history as (
     left join rated as earlier on earlier.pool = later.pool and earlier.period < later.period
     group by later.period, later.pool
 ),
+-- Every rated pool is a pool of the ERP, so it has its row in `conserved`.
 joined as (
     select
-        period,
-        pool,
-        coalesce(conserved.driver, rated.rated_driver) as driver,
-        conserved.amount,
+        conserved.*,
+        coalesce(conserved.driver, rated.rated_driver) as shown_driver,
         rated.rated_amount,
-        coalesce(conserved.allocated, 0) as allocated,
-        coalesce(conserved.unallocated, 0) as unallocated,
-        coalesce(conserved.unused_capacity, 0) as unused_capacity,
-        coalesce(conserved.shared, 0) as shared,
-        coalesce(conserved.off_by, -rated.rated_amount) as off_by,
-        coalesce(conserved.is_conserved, false) as is_conserved,
         rated.rate,
         rated.units_used,
-        rated.capacity_units,
-        coalesce(conserved.negative_shares, 0) as negative_shares,
-        coalesce(conserved.negative_total, 0) as negative_total
+        rated.capacity_units
     from conserved
-    full outer join rated using (period, pool)
+    left join rated using (period, pool)
 )
 select
     joined.period,
     joined.pool,
-    joined.driver,
+    joined.shown_driver as driver,
     cast(joined.amount as double) as amount,
     cast(joined.allocated as double) as allocated,
     cast(joined.unallocated as double) as unallocated,

@@ -53,7 +53,11 @@ def audit_models_sql(
             ]
         )
     assert result.success, result.exception
-    compiled = {outcome.node.name: outcome.node.compiled_code for outcome in result.result}
+    compiled = {
+        outcome.node.name: outcome.node.compiled_code
+        for outcome in result.result
+        if outcome.node.resource_type == "model"  # not the models' tests, compiled too
+    }
     assert len(compiled) == 3, sorted(compiled)
     return compiled
 

@@ -34,6 +34,7 @@ def test_every_asset_has_a_group_an_owner_and_a_description(defs: Definitions) -
         "portal",
         "team",
         "dimensions",
+        "audit",
         "reports",
         "publish",
     }

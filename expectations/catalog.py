@@ -22,7 +22,8 @@ CHECKS: tuple[Check, ...] = (
         "Every pool conserved to the cent",
         "For every pool and period, what the P&L rows received (allocated + unallocated + "
         "unused capacity, in the audit trail marts.fct_cost_allocations) equals the pool's "
-        "amount in raw.cost_pools to the cent.",
+        "amount in raw.cost_pools to the cent (decided by the dbt model "
+        "audit.audit_pool_conservation).",
     ),
     Check(
         "allocation_every_pool_allocated",
@@ -74,7 +75,7 @@ CHECKS: tuple[Check, ...] = (
         "allocation",
         "The P&L carries every period's pool cost",
         "Per period, pool_cost_total over all P&L rows equals the period's pool amounts to "
-        "the cent.",
+        "the cent (decided by the dbt model audit.audit_pnl_identity).",
     ),
     Check(
         "pnl_net_profit_identity",
@@ -82,7 +83,8 @@ CHECKS: tuple[Check, ...] = (
         "Net profit identity on every row",
         "On every P&L row, net profit = net revenue + freight, expedite and restocking fee "
         "revenue - COGS - freight cost - pool cost - carrying cost - bad debt, and pool cost "
-        "= its variable + fixed parts. Counted by DuckDB over the whole fact.",
+        "= its variable + fixed parts. Counted per period by the dbt model "
+        "audit.audit_pnl_identity (the identity is dbt_project/macros/pnl.sql's).",
     ),
     Check(
         "pnl_cost_components_present",
@@ -108,7 +110,8 @@ CHECKS: tuple[Check, ...] = (
         "ledger",
         "P&L reconciles to the general ledger",
         "Per closed period, net revenue, COGS and freight cost of the P&L's invoice rows are "
-        "within OASIS_AUDIT_GL_TOLERANCE (default 0.5%) of raw.gl_summary.",
+        "within the dbt var gl_tolerance (OASIS_AUDIT_GL_TOLERANCE, default 0.5%) of "
+        "raw.gl_summary (decided by the dbt model audit.audit_ledger_reconciliation).",
     ),
     Check(
         "extracts_match_contract",

@@ -173,7 +173,7 @@ def _ledger_reconciles(tables, settings) -> str:
     largest = float(ledger["relative_difference"].abs().max()) if len(ledger) else 0.0
     return (
         f"Net revenue, COGS and freight cost match gl_summary within "
-        f"{settings.gl_tolerance:.2%} in all {ledger['period'].nunique():,} periods "
+        f"{float(ledger['gl_tolerance'].max()):.2%} in all {ledger['period'].nunique():,} periods "
         f"(largest gap {largest:.4%})."
     )
 

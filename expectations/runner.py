@@ -109,7 +109,7 @@ class AuditResult:
                 "read": round(self.read_seconds, 3),
                 "validate": round(self.validate_seconds, 3),
             },
-            "settings": self.settings.as_dict(),
+            "settings": self.settings.as_dict() | _dbt_settings(self.tables),
             "counts": {
                 "checks": len(self.checks),
                 "passed": sum(c.passed for c in self.checks),
@@ -388,6 +388,15 @@ def _plain(value: Any) -> Any:
 
 def _json_rows(frame: pd.DataFrame) -> list[list[Any]]:
     return [[_plain(value) for value in row] for row in frame.itertuples(index=False, name=None)]
+
+
+def _dbt_settings(tables: Mapping[str, AuditTable]) -> dict[str, float]:
+    """The settings the reconciliations were decided with in dbt (each row records its
+    own), for the report: the ledger tolerance is the dbt var `gl_tolerance`."""
+    ledger = tables["ledger_by_period"].frame
+    if "gl_tolerance" not in ledger or ledger.empty:
+        return {}
+    return {"gl_tolerance": float(ledger["gl_tolerance"].max())}
 
 
 _HEADLINE_TABLES = ("pool_allocations", "pnl_by_period", "ledger_by_period", "extract_quarantine")

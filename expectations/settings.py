@@ -4,13 +4,13 @@
 |------------------------------|---------|--------------------------------------------------|
 | OASIS_AUDIT_RATE_BAND        | 3       | warn when a pool's rate leaves [median / 3,      |
 |                              |         | median * 3] of its earlier periods' rates        |
-| OASIS_AUDIT_GL_TOLERANCE     | 0.005   | P&L against gl_summary, relative, per period     |
 | OASIS_AUDIT_QUARANTINE_WARN  | 0.01    | quarantined share of a table's records: warning  |
 | OASIS_AUDIT_QUARANTINE_ERROR | 0.05    | ... and error, which blocks publication          |
 
-Conservation is not a setting: METHOD.md wants every pool to the cent, so a pool
-fails when its shares differ from its amount by half a cent or more (what would
-show as 0.01 on a statement).
+The reconciliations are not decided here: the dbt models of the schema `audit` decide
+them (pools to the cent, macros/pnl.sql; the ledger within the dbt var `gl_tolerance`,
+whose environment variable OASIS_AUDIT_GL_TOLERANCE is its one setting), and the suites
+validate their rows.
 """
 
 from __future__ import annotations
@@ -18,12 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
-# A difference of half a cent or more rounds to a visible cent.
-HALF_CENT = 0.005
-
 _VARIABLES = {
     "rate_band": "OASIS_AUDIT_RATE_BAND",
-    "gl_tolerance": "OASIS_AUDIT_GL_TOLERANCE",
     "quarantine_warn_share": "OASIS_AUDIT_QUARANTINE_WARN",
     "quarantine_error_share": "OASIS_AUDIT_QUARANTINE_ERROR",
 }
@@ -34,16 +30,12 @@ class AuditSettings:
     # A rate outside [median / band, median * band] of the pool's earlier periods is a
     # warning: 3 lets seasonal pools through and flags a tenfold jump.
     rate_band: float = 3.0
-    # The same default as the dbt var `gl_tolerance` (METHOD.md: 0.5%).
-    gl_tolerance: float = 0.005
     quarantine_warn_share: float = 0.01
     quarantine_error_share: float = 0.05
 
     def __post_init__(self) -> None:
         if not self.rate_band > 1:
             raise ValueError(f"rate_band must be above 1, got {self.rate_band}")
-        if not 0 <= self.gl_tolerance < 1:
-            raise ValueError(f"gl_tolerance must be in [0, 1), got {self.gl_tolerance}")
         if not 0 <= self.quarantine_warn_share <= self.quarantine_error_share <= 1:
             raise ValueError(
                 "quarantine shares must satisfy 0 <= warn <= error <= 1, got "

@@ -16,7 +16,7 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 
 from expectations.catalog import CHECKS_BY_NAME
-from expectations.settings import HALF_CENT, AuditSettings
+from expectations.settings import AuditSettings
 from pipelines.contract import DRIVERS
 
 ERROR = "critical"
@@ -46,12 +46,10 @@ def allocation_suites(settings: AuditSettings) -> list[gx.ExpectationSuite]:
         "allocation",
         "pool_allocations",
         [
-            gxe.ExpectColumnValuesToBeBetween(
-                column="off_by",
-                min_value=-HALF_CENT,
-                max_value=HALF_CENT,
-                strict_min=True,
-                strict_max=True,
+            # audit.audit_pool_conservation decides it (to the cent); GX reports it.
+            gxe.ExpectColumnValuesToBeInSet(
+                column="is_conserved",
+                value_set=[True],
                 severity=ERROR,
                 meta=_says(
                     "allocation_pools_conserved",
@@ -151,12 +149,9 @@ def allocation_suites(settings: AuditSettings) -> list[gx.ExpectationSuite]:
         "allocation",
         "pool_costs_by_period",
         [
-            gxe.ExpectColumnValuesToBeBetween(
-                column="off_by",
-                min_value=-HALF_CENT,
-                max_value=HALF_CENT,
-                strict_min=True,
-                strict_max=True,
+            gxe.ExpectColumnValuesToBeInSet(
+                column="carries_pool_costs",
+                value_set=[True],
                 severity=ERROR,
                 meta=_says(
                     "allocation_pnl_carries_pool_costs",
@@ -251,7 +246,6 @@ def pnl_integrity_suites(settings: AuditSettings) -> list[gx.ExpectationSuite]:
 
 
 def ledger_suites(settings: AuditSettings) -> list[gx.ExpectationSuite]:
-    tolerance = settings.gl_tolerance
     return [
         _suite(
             "ledger",
@@ -266,10 +260,14 @@ def ledger_suites(settings: AuditSettings) -> list[gx.ExpectationSuite]:
                         "{pnl_amount} against",
                     ),
                 ),
-                gxe.ExpectColumnValuesToBeBetween(
-                    column="relative_difference",
-                    min_value=-tolerance,
-                    max_value=tolerance,
+                # audit.audit_ledger_reconciliation decides it, within var('gl_tolerance'),
+                # the one setting (OASIS_AUDIT_GL_TOLERANCE); a row without a ledger
+                # amount is the check above's finding.
+                gxe.ExpectColumnValuesToBeInSet(
+                    column="is_reconciled",
+                    value_set=[True],
+                    row_condition="ledger_amount.notna()",
+                    condition_parser="pandas",
                     severity=ERROR,
                     meta=_says(
                         "ledger_reconciles",

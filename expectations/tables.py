@@ -1,10 +1,12 @@
 """The small tables the suites validate, read from the warehouse by set-based SQL.
 
 Great Expectations validates pandas frames, so nothing line-level is loaded: the
-10-million-row P&L is scanned once by DuckDB into one row per period (row counts,
-identity breaks, null components, ledger totals), and the pools come as one row per
-pool and period. Every table here has at most a few thousand rows whatever the size
-of the warehouse; its key columns name the row in every failure message.
+reconciliations (pools to the cent, the net-profit identity, the ledger) are read from
+their one home, the dbt models of the schema `audit`; the 10-million-row P&L is scanned
+once by DuckDB into one row per period (row counts, null components), and the pools
+come as one row per pool and period. Every table here has at most a few thousand rows
+whatever the size of the warehouse; its key columns name the row in every failure
+message.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from functools import cached_property
 import duckdb
 import pandas as pd
 
-from pipelines.contract import GL_ACCOUNTS, TABLES, Table
+from pipelines.contract import TABLES, Table
 from pipelines.sql import quote_identifier, quote_literal
 
 # Columns the loader adds to every raw table: where each record came from.
@@ -46,11 +48,6 @@ PNL_COMPONENTS = (
 # column that names a record of each: a quarantined record of these is an error,
 # whatever the quarantine share (the check extracts_money_records_loaded).
 MONEY_TABLES = {"cost_pools": "pool", "gl_summary": "account"}
-
-_NET_PROFIT = (
-    "net_revenue + freight_revenue + expedite_revenue + restocking_fee_revenue"
-    " - cogs - freight_cost - pool_cost_total - carrying_cost - bad_debt"
-)
 
 
 @dataclass(frozen=True)
@@ -104,7 +101,7 @@ _TABLES: tuple[tuple[str, tuple[str, ...], str, Callable[[_Warehouse], pd.DataFr
         "pnl_by_period",
         ("period",),
         "P&L rows by period",
-        lambda w: _pnl_periods(w.pnl, w.closed_periods),
+        lambda w: _pnl_periods(w.connection, w.pnl, w.closed_periods),
     ),
     (
         "pnl_row_counts",
@@ -122,7 +119,7 @@ _TABLES: tuple[tuple[str, tuple[str, ...], str, Callable[[_Warehouse], pd.DataFr
         "ledger_by_period",
         ("period", "account"),
         "P&L against gl_summary",
-        lambda w: _ledger(w.connection, w.pnl, w.closed_periods),
+        lambda w: _frame(w.connection, _LEDGER),
     ),
     (
         "extract_columns",
@@ -174,35 +171,21 @@ def read_audit_tables(connection: duckdb.DuckDBPyConnection) -> dict[str, AuditT
 
 _CLOSED_PERIODS = "select distinct period from raw.cost_pools order by period"
 
-# allocated / unallocated / unused capacity are the shares in the audit trail (what
-# an auditor can trace to rows); amount is the ERP's. The difference is computed in
-# decimals, so it is exact before it becomes a double. Summing the audit trail view is
-# the audit's largest cost (10M P&L rows: ~130M shares, ~15 s), and worth it: the
-# view is what auditors trace, so it is the view that must add up.
+# The conservation of each pool is audit.audit_pool_conservation's (its one home, a dbt
+# model: the shares summed from the audit trail view, exactly in decimals); this adds
+# the pool's rate and its history for the rate checks. Summing the audit trail view is
+# the audit's largest cost (10M P&L rows: ~130M shares, ~15 s), paid once, in dbt.
 _POOL_ALLOCATIONS = """
 with
-erp as (
-    select period, pool, driver, amount from raw.cost_pools
+conserved as (
+    select period, pool, driver, amount, allocated, unallocated, unused_capacity, shared,
+        off_by, is_conserved, negative_shares, negative_total
+    from audit.audit_pool_conservation
 ),
 rated as (
     select period, pool, driver as rated_driver, amount as rated_amount, units_used,
         capacity_units, rate
     from intermediate.int_pool_rates_computed
-),
-shares as (
-    select
-        period,
-        pool,
-        sum(amount) filter (
-            where not starts_with(row_id, 'unallocated:')
-                and not starts_with(row_id, 'unused_capacity:')
-        ) as allocated,
-        sum(amount) filter (where starts_with(row_id, 'unallocated:')) as unallocated,
-        sum(amount) filter (where starts_with(row_id, 'unused_capacity:')) as unused_capacity,
-        count(*) filter (where amount < 0) as negative_shares,
-        sum(amount) filter (where amount < 0) as negative_total
-    from marts.fct_cost_allocations
-    group by period, pool
 ),
 history as (
     select
@@ -214,38 +197,29 @@ history as (
     left join rated as earlier on earlier.pool = later.pool and earlier.period < later.period
     group by later.period, later.pool
 ),
+-- Every rated pool is a pool of the ERP, so it has its row in `conserved`.
 joined as (
     select
-        period,
-        pool,
-        coalesce(erp.driver, rated.rated_driver) as driver,
-        erp.amount,
+        conserved.*,
+        coalesce(conserved.driver, rated.rated_driver) as shown_driver,
         rated.rated_amount,
-        coalesce(shares.allocated, 0) as allocated,
-        coalesce(shares.unallocated, 0) as unallocated,
-        coalesce(shares.unused_capacity, 0) as unused_capacity,
         rated.rate,
         rated.units_used,
-        rated.capacity_units,
-        coalesce(shares.negative_shares, 0) as negative_shares,
-        coalesce(shares.negative_total, 0) as negative_total
-    from erp
-    full outer join rated using (period, pool)
-    full outer join shares using (period, pool)
+        rated.capacity_units
+    from conserved
+    left join rated using (period, pool)
 )
 select
     joined.period,
     joined.pool,
-    joined.driver,
+    joined.shown_driver as driver,
     cast(joined.amount as double) as amount,
     cast(joined.allocated as double) as allocated,
     cast(joined.unallocated as double) as unallocated,
     cast(joined.unused_capacity as double) as unused_capacity,
-    cast(joined.allocated + joined.unallocated + joined.unused_capacity as double) as shared,
-    cast(
-        coalesce(joined.amount, 0)
-        - (joined.allocated + joined.unallocated + joined.unused_capacity) as double
-    ) as off_by,
+    cast(joined.shared as double) as shared,
+    cast(joined.off_by as double) as off_by,
+    joined.is_conserved,
     joined.rate,
     joined.units_used as driver_units,
     joined.capacity_units,
@@ -264,24 +238,16 @@ left join history using (period, pool)
 order by joined.period, joined.pool
 """
 
+# audit.audit_pnl_identity reconciles each period's pool cost on the P&L rows to its pools.
 _POOL_COSTS_BY_PERIOD = """
-with
-pools as (
-    select period, count(*) as pools, sum(amount) as pools_amount
-    from raw.cost_pools group by period
-),
-pnl as (
-    select period, sum(pool_cost_total) as pnl_pool_cost
-    from marts.fct_invoice_line_pnl group by period
-)
 select
     period,
-    cast(coalesce(pools.pools, 0) as bigint) as pools,
-    cast(pools.pools_amount as double) as pools_amount,
-    cast(coalesce(pnl.pnl_pool_cost, 0) as double) as pnl_pool_cost,
-    cast(coalesce(pools.pools_amount, 0) - coalesce(pnl.pnl_pool_cost, 0) as double) as off_by
-from pools
-full outer join pnl using (period)
+    cast(pools as bigint) as pools,
+    cast(pools_amount as double) as pools_amount,
+    cast(pnl_pool_cost as double) as pnl_pool_cost,
+    cast(pool_cost_off_by as double) as off_by,
+    carries_pool_costs
+from audit.audit_pnl_identity
 order by period
 """
 
@@ -290,8 +256,9 @@ order by period
 
 
 def _pnl_by_period_sql() -> str:
-    # A null component makes `<>` null, so such rows are not counted as identity breaks:
-    # they are the components check's finding, and a sentence should name one cause.
+    # The identity breaks are audit.audit_pnl_identity's (a null component makes `<>`
+    # null, so such rows are not counted there: they are the components check's finding,
+    # and a sentence should name one cause).
     nulls = ",\n    ".join(
         f"count(*) filter (where {name} is null) as nulls_{name},\n"
         f"    min(row_id) filter (where {name} is null) as null_example_{name}"
@@ -304,17 +271,6 @@ select
     count(*) - count(distinct row_id) as duplicate_row_ids,
     count(*) filter (where row_kind = 'invoice') as invoice_rows,
     count(*) filter (where row_kind = 'return') as return_rows,
-    count(*) filter (where net_profit <> ({_NET_PROFIT})) as identity_breaks,
-    cast(max(abs(net_profit - ({_NET_PROFIT}))) as double) as identity_worst_gap,
-    min(row_id) filter (where net_profit <> ({_NET_PROFIT})) as identity_example,
-    count(*) filter (
-        where pool_cost_total <> pool_cost_variable + pool_cost_fixed
-    ) as split_breaks,
-    min(row_id) filter (where pool_cost_total <> pool_cost_variable + pool_cost_fixed)
-        as split_example,
-    cast(sum(net_revenue) filter (where row_kind = 'invoice') as double) as net_revenue,
-    cast(sum(cogs) filter (where row_kind = 'invoice') as double) as cogs,
-    cast(sum(freight_cost) filter (where row_kind = 'invoice') as double) as freight_cost,
     {nulls}
 from marts.fct_invoice_line_pnl
 group by period
@@ -322,20 +278,28 @@ order by period
 """
 
 
-def _pnl_periods(pnl: pd.DataFrame, closed: list[str]) -> pd.DataFrame:
-    columns = [
-        "period",
-        "rows",
-        "invoice_rows",
-        "return_rows",
-        "duplicate_row_ids",
-        "identity_breaks",
-        "identity_worst_gap",
-        "identity_example",
-        "split_breaks",
-        "split_example",
-    ]
-    frame = pnl[columns].copy()
+# The net-profit identity and the pool-cost split are reconciled once, in dbt.
+_IDENTITY_BY_PERIOD = """
+select
+    period,
+    cast(identity_breaks as bigint) as identity_breaks,
+    cast(identity_worst_gap as double) as identity_worst_gap,
+    identity_example,
+    cast(split_breaks as bigint) as split_breaks,
+    split_example
+from audit.audit_pnl_identity
+"""
+
+
+def _pnl_periods(
+    connection: duckdb.DuckDBPyConnection, pnl: pd.DataFrame, closed: list[str]
+) -> pd.DataFrame:
+    columns = ["period", "rows", "invoice_rows", "return_rows", "duplicate_row_ids"]
+    identity = _frame(connection, _IDENTITY_BY_PERIOD)
+    frame = pnl[columns].merge(identity, how="left", on="period")
+    # audit_pnl_identity has every period of the P&L (it groups the same table).
+    frame["identity_breaks"] = frame["identity_breaks"].fillna(0).astype("int64")
+    frame["split_breaks"] = frame["split_breaks"].fillna(0).astype("int64")
     # Periods are closed when they have cost pools (METHOD.md, "Periods").
     frame["closed"] = frame["period"].isin(closed)
     return frame.reset_index(drop=True)
@@ -406,36 +370,21 @@ def _pnl_components(pnl: pd.DataFrame) -> pd.DataFrame:
 # --- ledger ---------------------------------------------------------------------------
 
 
-def _ledger(
-    connection: duckdb.DuckDBPyConnection, pnl: pd.DataFrame, closed: list[str]
-) -> pd.DataFrame:
-    ledger = _frame(
-        connection,
-        "select period, account, cast(amount as double) as ledger_amount from raw.gl_summary",
-    )
-    spine = pd.DataFrame(
-        [(period, account) for period in closed for account in GL_ACCOUNTS],
-        columns=["period", "account"],
-    )
-    on_pnl = pnl.melt(
-        id_vars=["period"], value_vars=list(GL_ACCOUNTS), var_name="account", value_name="pnl"
-    )
-    frame = spine.merge(on_pnl, how="left", on=["period", "account"]).merge(
-        ledger, how="left", on=["period", "account"]
-    )
-    frame = frame.rename(columns={"pnl": "pnl_amount"})
-    frame["pnl_amount"] = frame["pnl_amount"].fillna(0.0)
-    frame["difference"] = frame["pnl_amount"] - frame["ledger_amount"]
-    # Relative to the ledger; a ledger of zero against a non-zero P&L is 100% off.
-    base = frame["ledger_amount"].abs()
-    relative = frame["difference"] / base.where(base > 0)
-    zero_ledger = base.eq(0)
-    relative = relative.mask(zero_ledger & frame["difference"].ne(0), 1.0)
-    relative = relative.mask(zero_ledger & frame["difference"].eq(0), 0.0)
-    frame["relative_difference"] = relative.astype("float64")
-    return frame[
-        ["period", "account", "pnl_amount", "ledger_amount", "difference", "relative_difference"]
-    ]
+# audit.audit_ledger_reconciliation holds each closed period's accounts against the
+# ledger, with the tolerance var('gl_tolerance') it was checked with (the one setting).
+_LEDGER = """
+select
+    period,
+    account,
+    cast(pnl_amount as double) as pnl_amount,
+    cast(ledger_amount as double) as ledger_amount,
+    cast(difference as double) as difference,
+    cast(relative_difference as double) as relative_difference,
+    cast(gl_tolerance as double) as gl_tolerance,
+    is_reconciled
+from audit.audit_ledger_reconciliation
+order by period, account
+"""
 
 
 # --- extracts -------------------------------------------------------------------------

@@ -40,11 +40,15 @@ AUDITED_WAREHOUSE = AssetKey("audited_warehouse")
 # Findings listed in a check's metadata in the UI; the report has them all.
 _DETAILS_IN_UI = 20
 
-# What the suites read besides the raw tables: the rates, the P&L and its audit trail.
+# What the suites read besides the raw tables: the rates, the P&L, its audit trail and
+# the reconciliations (dbt_project/models/audit).
 _AUDITED_MODELS = [
     AssetKey(["intermediate", "int_pool_rates_computed"]),
     AssetKey(["marts", "fct_invoice_line_pnl"]),
     AssetKey(["marts", "fct_cost_allocations"]),
+    AssetKey(["audit", "audit_pool_conservation"]),
+    AssetKey(["audit", "audit_pnl_identity"]),
+    AssetKey(["audit", "audit_ledger_reconciliation"]),
 ]
 
 

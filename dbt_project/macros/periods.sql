@@ -29,3 +29,21 @@
 {% macro period_last_day(period_expression) -%}
     cast({{ dbt.last_day(period_first_day(period_expression), 'month') }} as date)
 {%- endmacro %}
+
+{#- The as-of window (METHOD.md, "Periods and the as-of period"): the `window_months`
+    calendar months that end at the as-of period, the one home of its bounds.
+    int_as_of_period_months joins by it; so does every rollup and test that needs the
+    window of an index it already has. -#}
+{% macro window_start_index(as_of_index_expression) -%}
+    {{ as_of_index_expression }} - {{ var('window_months') }} + 1
+{%- endmacro %}
+
+{% macro in_as_of_window(period_index_expression, as_of_index_expression) -%}
+    {{ period_index_expression }}
+    between {{ window_start_index(as_of_index_expression) }} and {{ as_of_index_expression }}
+{%- endmacro %}
+
+{#- The last as-of index whose window still holds the period of this index. -#}
+{% macro last_as_of_index_holding(period_index_expression) -%}
+    {{ period_index_expression }} + {{ var('window_months') }} - 1
+{%- endmacro %}

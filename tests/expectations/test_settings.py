@@ -8,7 +8,7 @@ from expectations.settings import AuditSettings
 def test_defaults_are_the_documented_ones() -> None:
     settings = AuditSettings.from_environment({})
     assert settings == AuditSettings(
-        rate_band=3.0, gl_tolerance=0.005, quarantine_warn_share=0.01, quarantine_error_share=0.05
+        rate_band=3.0, quarantine_warn_share=0.01, quarantine_error_share=0.05
     )
 
 
@@ -16,12 +16,12 @@ def test_variables_override_the_defaults_and_empty_ones_are_ignored() -> None:
     settings = AuditSettings.from_environment(
         {
             "OASIS_AUDIT_RATE_BAND": "5",
-            "OASIS_AUDIT_GL_TOLERANCE": "",
+            "OASIS_AUDIT_QUARANTINE_ERROR": "",
             "OASIS_AUDIT_QUARANTINE_WARN": "0.02",
         }
     )
     assert settings.rate_band == 5.0
-    assert settings.gl_tolerance == 0.005
+    assert settings.quarantine_error_share == 0.05
     assert settings.quarantine_warn_share == 0.02
 
 

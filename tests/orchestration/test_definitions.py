@@ -34,6 +34,7 @@ def test_every_asset_has_a_group_an_owner_and_a_description(defs: Definitions) -
         "portal",
         "team",
         "dimensions",
+        "audit",
         "reports",
         "publish",
     }
@@ -77,7 +78,7 @@ def test_every_dbt_data_test_is_an_asset_check_with_a_sentence(defs: Definitions
     checks = {spec.name: spec for spec in oasis_dbt_models.check_specs}
     assert sorted(data_tests - set(checks)) == []
     assert [name for name, spec in checks.items() if not spec.description] == []
-    pools = checks["assert_pools_conserved_to_the_cent"].description
+    pools = checks["audit_pool_conservation_every_pool_to_the_cent"].description
     assert pools.startswith("Every pool of every closed period leaves on some row")
 
 

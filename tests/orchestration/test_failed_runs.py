@@ -66,16 +66,20 @@ def test_a_run_failing_a_dbt_data_test_writes_its_report_with_the_reason_listed_
     # Then the run fails in dbt, saying which test and why
     assert code == 1, output
     assert "oasis: the run failed in oasis_dbt_models:" in output
-    assert "assert_pnl_reconciles_to_ledger" in output
+    assert "audit_ledger_reconciliation_within_tolerance" in output
     # and its report says so, and the index lists it as failed
     reports = home / "reports"
     [failure_file] = reports.glob("*/run_failure.json")
     failure = json.loads(failure_file.read_text())
     assert failure["steps"] == ["oasis_dbt_models"]
-    assert any("assert_pnl_reconciles_to_ledger" in reason for reason in failure["reasons"])
+    assert any(
+        "audit_ledger_reconciliation_within_tolerance" in reason for reason in failure["reasons"]
+    )
     summary = (failure_file.parent / "run_summary.md").read_text()
     assert f"# Oasis run {failure['run_id']}" in summary
-    assert "## The run failed" in summary and "assert_pnl_reconciles_to_ledger" in summary
+    assert (
+        "## The run failed" in summary and "audit_ledger_reconciliation_within_tolerance" in summary
+    )
     index = (reports / "index.html").read_text()
     assert failure["run_id"][:8] in index
     assert "The run failed in oasis_dbt_models: " in index

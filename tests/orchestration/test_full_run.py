@@ -16,59 +16,46 @@ def test_run_prints_the_profit_map_and_where_things_are(built_warehouse: BuiltWa
 
 
 def test_every_pool_and_period_is_conserved_to_the_cent(built_warehouse: BuiltWarehouse) -> None:
-    # Given the pools of the extract, when their shares are added up over every row
-    # (allocated + unallocated + unused capacity), then each pool is whole.
-    off = built_warehouse.query(
-        """
-        with shares as (
-            select period, pool, sum(amount) as shared
-            from marts.fct_cost_allocations group by period, pool
-        )
-        select pools.period, pools.pool, pools.amount, shares.shared
-        from raw.cost_pools as pools
-        left join shares using (period, pool)
-        where abs(pools.amount - coalesce(shares.shared, 0)) >= ?
-        """,
-        [CENT],
-    )
-    assert off == []
+    # The reconciliation is audit.audit_pool_conservation's (its one home): every pool of
+    # the extract has its row there, and every row is conserved.
     pools = built_warehouse.scalar("select count(*) from raw.cost_pools")
     assert pools >= 13 * len(built_warehouse.demo.closed_periods)
-
-
-def test_idle_capacity_and_unallocated_pools_land_on_rows_of_their_own(
-    built_warehouse: BuiltWarehouse,
-) -> None:
-    kinds = dict(
-        built_warehouse.query(
-            "select row_kind, count(*) from marts.fct_invoice_line_pnl group by row_kind"
-        )
-    )
-    assert kinds["invoice"] > 0 and kinds["return"] > 0 and kinds["unattached"] > 0
-    assert kinds["unused_capacity"] >= len(built_warehouse.demo.closed_periods)
-
-
-def test_net_profit_equals_its_components_on_every_row(built_warehouse: BuiltWarehouse) -> None:
-    broken = built_warehouse.scalar(
+    audited, conserved = built_warehouse.query(
         """
-        select count(*) from marts.fct_invoice_line_pnl
-        where net_profit <> net_revenue + freight_revenue + expedite_revenue
-            + restocking_fee_revenue - cogs - freight_cost - pool_cost_total
-            - carrying_cost - bad_debt
-        """
-    )
-    assert broken == 0
-
-
-def test_pnl_holds_every_pool_cost_of_every_closed_period(built_warehouse: BuiltWarehouse) -> None:
-    pools_total, pnl_total = built_warehouse.query(
-        """
-        select
-            (select sum(amount) from raw.cost_pools),
-            (select sum(pool_cost_total) from marts.fct_invoice_line_pnl)
+        select count(audit.pool), count(*) filter (where audit.is_conserved)
+        from raw.cost_pools as pools
+        left join audit.audit_pool_conservation as audit using (period, pool)
         """
     )[0]
-    assert abs(pools_total - pnl_total) < CENT * len(built_warehouse.demo.closed_periods)
+    assert audited == conserved == pools
+    assert built_warehouse.scalar("select count(*) from audit.audit_pool_conservation") == pools
+
+
+def test_every_pnl_period_keeps_the_net_profit_identity_and_its_pool_cost(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    # audit.audit_pnl_identity has one row per period of the P&L, each with every row
+    # counted and nothing broken.
+    by_period = dict(
+        built_warehouse.query(
+            "select period, count(*) from marts.fct_invoice_line_pnl group by period"
+        )
+    )
+    audited = built_warehouse.query(
+        "select period, row_count, identity_breaks, split_breaks, carries_pool_costs"
+        " from audit.audit_pnl_identity"
+    )
+    assert {period: rows for period, rows, *_ in audited} == by_period
+    assert set(by_period) == set(built_warehouse.demo.closed_periods)
+    assert all(breaks == splits == 0 and carried for _, _, breaks, splits, carried in audited)
+
+
+def test_every_closed_period_reconciles_to_the_ledger(built_warehouse: BuiltWarehouse) -> None:
+    accounts = built_warehouse.query(
+        "select period, account, is_reconciled from audit.audit_ledger_reconciliation"
+    )
+    assert len(accounts) == 3 * len(built_warehouse.demo.closed_periods)
+    assert all(reconciled for *_, reconciled in accounts)
 
 
 def test_every_customer_in_scope_has_one_segment_and_quartile(

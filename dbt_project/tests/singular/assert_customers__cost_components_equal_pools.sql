@@ -27,8 +27,7 @@ pools as (
         on pools.driver = components.driver
     inner join as_of_periods
         on
-            {{ period_index('pools.period') }}
-            between as_of_periods.as_of_index - {{ var('window_months') }} + 1 and as_of_periods.as_of_index
+            {{ in_as_of_window(period_index('pools.period'), 'as_of_periods.as_of_index') }}
     group by as_of_periods.as_of_period, coalesce(components.cost_component, 'unmapped')
 ),
 

@@ -35,8 +35,7 @@ windowed as (
     from rows_by_customer_period
     inner join as_of_periods
         on
-            {{ period_index('rows_by_customer_period.period') }}
-            between as_of_periods.as_of_index - {{ var('window_months') }} + 1 and as_of_periods.as_of_index
+            {{ in_as_of_window(period_index('rows_by_customer_period.period'), 'as_of_periods.as_of_index') }}
     group by as_of_periods.as_of_period, rows_by_customer_period.customer_id
 ),
 

@@ -28,8 +28,7 @@ pnl as (
     from pnl_by_period
     inner join as_of_periods
         on
-            {{ period_index('pnl_by_period.period') }}
-            between as_of_periods.as_of_index - {{ var('window_months') }} + 1 and as_of_periods.as_of_index
+            {{ in_as_of_window(period_index('pnl_by_period.period'), 'as_of_periods.as_of_index') }}
     group by as_of_periods.as_of_period
 ),
 

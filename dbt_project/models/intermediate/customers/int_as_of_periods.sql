@@ -8,7 +8,7 @@ windows as (
     select
         as_of_period,
         as_of_index,
-        as_of_index - {{ var('window_months') }} + 1 as window_start_index,
+        {{ window_start_index('as_of_index') }} as window_start_index,
         min(period) as first_period_in_window,
         count(*) as closed_months_in_window
     from {{ ref('int_as_of_period_months') }}

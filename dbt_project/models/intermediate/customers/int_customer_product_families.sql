@@ -24,10 +24,10 @@ spans as (
         product_family,
         period_index as first_as_of_index,
         least(
-            period_index + {{ var('window_months') }} - 1,
+            {{ last_as_of_index_holding('period_index') }},
             coalesce(
                 lead(period_index) over (partition by customer_id, product_family order by period_index) - 1,
-                period_index + {{ var('window_months') }} - 1
+                {{ last_as_of_index_holding('period_index') }}
             )
         ) as last_as_of_index
     from family_periods

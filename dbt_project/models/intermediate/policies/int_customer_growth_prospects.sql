@@ -34,8 +34,7 @@ as_of_periods as (
         count(*) as closed_months
     from closed_periods as as_of
     inner join closed_periods as in_window
-        on in_window.period_index
-            between as_of.period_index - {{ var('window_months') }} + 1 and as_of.period_index
+        on {{ in_as_of_window('in_window.period_index', 'as_of.period_index') }}
     group by as_of.period, as_of.period_index
 ),
 

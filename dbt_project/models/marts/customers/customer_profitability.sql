@@ -27,8 +27,7 @@ as_of_periods as (
     where exists (
         select 1
         from changed_periods
-        where {{ period_index('changed_periods.period') }}
-            between as_of_periods.as_of_index - {{ var('window_months') }} + 1 and as_of_periods.as_of_index
+        where {{ in_as_of_window(period_index('changed_periods.period'), 'as_of_periods.as_of_index') }}
     )
     {%- endif %}
 ),
@@ -89,8 +88,7 @@ windowed as (
         sum(customer_periods.discount) as discount
     from customer_periods
     inner join as_of_periods
-        on customer_periods.period_index
-            between as_of_periods.as_of_index - {{ var('window_months') }} + 1 and as_of_periods.as_of_index
+        on {{ in_as_of_window('customer_periods.period_index', 'as_of_periods.as_of_index') }}
     group by customer_periods.customer_id, as_of_periods.as_of_period
 )
 

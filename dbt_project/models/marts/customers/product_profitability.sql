@@ -27,8 +27,7 @@ windowed as (
         sum(product_periods.net_profit) as net_profit
     from {{ ref('int_product_pnl_by_period') }} as product_periods
     inner join as_of_periods
-        on product_periods.period_index
-            between as_of_periods.as_of_index - {{ var('window_months') }} + 1 and as_of_periods.as_of_index
+        on {{ in_as_of_window('product_periods.period_index', 'as_of_periods.as_of_index') }}
     group by product_periods.sku, as_of_periods.as_of_period
 ),
 

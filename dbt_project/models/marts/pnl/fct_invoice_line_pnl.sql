@@ -132,7 +132,6 @@ select
     pool_cost_total - pool_cost_variable as pool_cost_fixed,
     carrying_cost,
     bad_debt,
-    net_revenue + freight_revenue + expedite_revenue + restocking_fee_revenue
-    - cogs - freight_cost - pool_cost_total - carrying_cost - bad_debt as net_profit,
+    {{ net_profit() }} as net_profit,
     {{ build_timestamp() }} as built_at
 from in_money

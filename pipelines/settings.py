@@ -87,6 +87,13 @@ class Settings:
     dagster_instance: str = "sqlite"
     # The day of the month the month-close schedule runs the month just closed.
     month_close_day: int = 3
+    # A source staged into `source` before each run (docs/sources.md): a database URL,
+    # or a folder of ERP-shaped files read through `mapping`; None: `source` is the
+    # landing folder itself.
+    origin: str | None = None
+    mapping: Path | None = None
+    # Beside a database: a landing folder for the tables it lacks (cost_pools, gl_summary).
+    source_files: Path | None = None
 
     @property
     def uses_demo_source(self) -> bool:
@@ -115,7 +122,9 @@ class Settings:
         """The same settings as environment variables, for Dagster and dbt."""
         return {
             "OASIS_HOME": str(self.home),
-            "OASIS_SOURCE": str(self.source),
+            "OASIS_SOURCE": self.origin or str(self.source),
+            "OASIS_MAPPING": str(self.mapping or ""),
+            "OASIS_SOURCE_FILES": str(self.source_files or ""),
             "OASIS_WAREHOUSE": str(self.warehouse),
             "OASIS_REPORTS": str(self.reports),
             "OASIS_EXPORTS": str(self.exports),
@@ -131,19 +140,33 @@ class Settings:
 def resolve_settings(
     environ: Mapping[str, str],
     *,
-    source: Path | None = None,
+    source: Path | str | None = None,
     warehouse: Path | None = None,
+    mapping: Path | None = None,
+    source_files: Path | None = None,
 ) -> Settings:
     home = Path(environ.get("OASIS_HOME", REPO_ROOT / ".oasis")).resolve()
+    given = str(source) if source else environ.get("OASIS_SOURCE") or None
+    mapping = mapping or (Path(environ["OASIS_MAPPING"]) if environ.get("OASIS_MAPPING") else None)
+    source_files = source_files or (
+        Path(environ["OASIS_SOURCE_FILES"]) if environ.get("OASIS_SOURCE_FILES") else None
+    )
+    database = given if given and given.startswith(("postgresql://", "postgres://")) else None
 
     def pick(flag: Path | None, variable: str, default: Path) -> Path:
         chosen = flag or (Path(environ[variable]) if environ.get(variable) else default)
         return chosen.resolve()
 
     warehouse = _dbt_duckdb_can_name(pick(warehouse, "OASIS_WAREHOUSE", home / "warehouse.duckdb"))
+    folder = None if database else (Path(given).resolve() if given else home / "demo")
+    staged = database is not None or mapping is not None
     return Settings(
         home=home,
-        source=pick(source, "OASIS_SOURCE", home / "demo"),
+        # A staged source lands beside the warehouse: its state, like the landing index.
+        source=warehouse.parent / "staged_source" if staged else folder,
+        origin=(database or str(folder)) if staged else None,
+        mapping=mapping.resolve() if mapping else None,
+        source_files=source_files.resolve() if source_files else None,
         warehouse=warehouse,
         reports=pick(None, "OASIS_REPORTS", warehouse.parent / "reports"),
         exports=pick(None, "OASIS_EXPORTS", warehouse.parent / "exports"),

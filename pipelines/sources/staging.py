@@ -87,11 +87,20 @@ def stage_source(
                 path: label for path, label in lineage.items() if not path.startswith(f"{name}/")
             }
         folder.mkdir(exist_ok=True)
-        written = _stage_table(reader, mapping, table, folder, periods)
+        source = TABLES[name].period_source
+        if source is not None and source.via is None:
+            fingerprints[name] = table_fingerprint(reader, table)
+        parent = None if source is None else (source.via or name)
+        if parent is not None and parent not in fingerprints:
+            fingerprints[parent] = table_fingerprint(reader, _parent(mapping, TABLES[name]))
+        known = sorted(
+            period
+            for period in (fingerprints[parent] if parent else ())
+            if re.fullmatch(PERIOD_PATTERN, period)
+        )
+        written = _stage_table(reader, mapping, table, folder, periods, known)
         for file_name in written:
             lineage[f"{name}/{file_name}"] = origin
-        if TABLES[name].period_source is not None and TABLES[name].period_source.via is None:
-            fingerprints[name] = table_fingerprint(reader, table)
         done.append(StagedTable(name, origin, len(written), sum(written.values())))
     (staged / LINEAGE_FILE).write_text(json.dumps(lineage, indent=1, sort_keys=True))
     (staged / FINGERPRINT_FILE).write_text(json.dumps(fingerprints, indent=1, sort_keys=True))
@@ -143,18 +152,18 @@ def label_quarantine(con: duckdb.DuckDBPyConnection, landing: Path, table: str) 
 
 
 def _stage_table(
-    reader, mapping: dict[str, MappedTable], table: MappedTable, folder: Path, periods
+    reader,
+    mapping: dict[str, MappedTable],
+    table: MappedTable,
+    folder: Path,
+    periods: Sequence[str] | None,
+    known: list[str],
 ) -> dict[str, int]:
-    """Staged file name -> rows written."""
+    """Staged file name -> rows written; `known`: the periods the source holds."""
     contract = table.contract
     if contract.period_source is None:
         return {WHOLE_FILE: _write(reader, table, table.select_sql(), folder / WHOLE_FILE)}
     parent = _parent(mapping, contract)
-    known = sorted(
-        period
-        for period in table_fingerprint(reader, parent or table)
-        if re.fullmatch(PERIOD_PATTERN, period)
-    )
     chosen = known if periods is None else sorted(set(periods))
     written = {}
     for period in chosen:

@@ -1,0 +1,120 @@
+"""ERP databases as sources (docs/sources.md): a PostgreSQL 15 started by the test holds the
+contract's own tables; `oasis run --source postgresql://...` must give the marts of the
+file route, and a period run must ask the database for that period only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import psycopg2
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines.contract import LOAD_ORDER
+from pipelines.demo_erp import write_demo_erp
+from pipelines.extract_loader import load_table
+from pipelines.sources.readers import DatabaseReader, SourceError
+from pipelines.sources.staging import label_quarantine, stage_source
+from tests.conftest import BuiltWarehouse, run_oasis
+from tests.postgres_server import postgres_database
+from tests.source_databases import load_contract_tables
+
+# One money total per period and customer, and the segments and policy flags as they are.
+PNL_BY_CUSTOMER = """
+    select period, customer_id, row_kind, sum(net_revenue), sum(cogs), sum(pool_cost_total),
+           sum(net_profit), count(*)
+    from marts.fct_invoice_line_pnl group by all order by all
+"""
+SEGMENTS = "select * from marts.customer_segments order by all"
+POLICY_FLAGS = "select * from marts.customer_policy_flags order by all"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    return write_demo_erp(tmp_path_factory.mktemp("landing"), customers=50, months=2, seed=7)
+
+
+def mart_rows(warehouse: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.mark.e2e
+@pytest.mark.postgres
+def test_a_database_of_contract_tables_gives_the_marts_of_the_files(
+    small_warehouse: BuiltWarehouse, tmp_path: Path
+) -> None:
+    with postgres_database("erp") as server:
+        load_contract_tables(server.dsn("erp"), small_warehouse.demo.out_dir)
+        built = run_oasis(small_warehouse.demo, tmp_path / "home", source=server.dsn("erp"))
+    assert "records from postgresql://oasis@127.0.0.1" in built.run_output
+    for sql in (PNL_BY_CUSTOMER, SEGMENTS, POLICY_FLAGS):
+        from_database = mart_rows(built.path, sql)
+        assert from_database, sql
+        assert from_database == mart_rows(small_warehouse.path, sql), sql
+
+
+@pytest.mark.postgres
+def test_a_period_is_read_with_its_date_range_in_the_query(demo, tmp_path: Path) -> None:
+    period = "2026-10"
+    with postgres_database("erp") as server:
+        load_contract_tables(server.dsn("erp"), demo.out_dir)
+        reader = DatabaseReader(server.dsn("erp"))
+        try:
+            stage_source(reader, {}, tmp_path / "staged", periods=[period])
+        finally:
+            reader.close()
+    # One query reads invoices (a cheap count per period aside): the period's range only.
+    reads = [query for query in reader.queries if ' as _source_key from "invoices"' in query]
+    assert len(reads) == 1
+    assert "(\"invoice_date\") >= cast('2026-10-01' as date)" in reads[0]
+    assert "(\"invoice_date\") < cast('2026-11-01' as date)" in reads[0]
+    # Invoice lines follow their invoice: a sub-query with the same range.
+    (lines,) = [query for query in reader.queries if 'as _source_key from "invoice_lines"' in query]
+    assert 'from "invoices" where' in lines and "cast('2026-10-01' as date)" in lines
+    staged = tmp_path / "staged" / "invoices"
+    assert sorted(path.name for path in staged.iterdir()) == [f"{period}.parquet"]
+    with duckdb.connect() as con:
+        (expected,) = con.execute(
+            "select count(*) from read_parquet(?) where strftime(invoice_date, '%Y-%m') = ?",
+            [str(demo.out_dir / "invoices" / "*.parquet"), period],
+        ).fetchone()
+    assert pq.read_metadata(staged / f"{period}.parquet").num_rows == expected > 0
+
+
+@pytest.mark.postgres
+def test_a_bad_database_record_is_quarantined_with_its_table_and_key(demo, tmp_path: Path) -> None:
+    with postgres_database("erp") as server:
+        load_contract_tables(server.dsn("erp"), demo.out_dir)
+        with psycopg2.connect(server.dsn("erp")) as admin, admin.cursor() as cursor:
+            cursor.execute(
+                "update invoices set order_channel = 'telex' "
+                "where invoice_id = (select min(invoice_id) from invoices) returning invoice_id"
+            )
+            (bad_invoice,) = cursor.fetchone()
+        reader = DatabaseReader(server.dsn("erp"))
+        try:
+            stage_source(reader, {}, tmp_path / "staged")
+        finally:
+            reader.close()
+        label = f"{reader.label} invoices"
+    with duckdb.connect() as con:
+        for name in LOAD_ORDER:
+            load_table(con, tmp_path / "staged", name)
+            label_quarantine(con, tmp_path / "staged", name)
+        rows = con.execute(
+            "select source_file, column_name, bad_value from raw.quarantine "
+            "where table_name = 'invoices'"
+        ).fetchall()
+    assert len(rows) == 1
+    (source_file, column, bad_value) = rows[0]
+    assert (column, bad_value) == ("order_channel", "telex")
+    assert source_file == f"{label}, key {bad_invoice}"
+
+
+def test_a_password_in_the_url_is_refused_without_printing_it() -> None:
+    with pytest.raises(SourceError) as refused:
+        DatabaseReader("postgresql://erp:s3cret@127.0.0.1:1/erp")
+    assert "s3cret" not in str(refused.value)
+    assert "PGPASSWORD" in str(refused.value)

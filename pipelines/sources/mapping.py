@@ -113,11 +113,20 @@ def read_mapping(path: Path) -> dict[str, MappedTable]:
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     errors = sorted(
         jsonschema.Draft202012Validator(schema).iter_errors(document),
-        key=lambda error: list(map(str, error.absolute_path)),
+        # An unknown entry first: a misspelt `columns` is also a missing one.
+        key=lambda error: (
+            list(map(str, error.absolute_path)),
+            error.validator != "additionalProperties" and not _names_a_key(error),
+        ),
     )
     if errors:
         error = errors[0]
         at = tuple(error.absolute_path)
+        if _names_a_key(error):
+            at = (*at, error.instance)
+        elif error.validator == "additionalProperties":
+            known = error.schema.get("properties", {})
+            at = (*at, next(name for name in error.instance if name not in known))
         line = _line_of(lines, at)
         entry = ".".join(map(str, at)) or "the mapping"
         raise MappingError(f"{path}, line {line}: {entry}: {_schema_message(error)}")
@@ -149,8 +158,13 @@ def _line_of(lines: dict[tuple, int], at: tuple) -> int:
     return lines[at]
 
 
+def _names_a_key(error: jsonschema.ValidationError) -> bool:
+    """An error about a key of the object rather than a value (a table not in the contract)."""
+    return "propertyNames" in error.schema_path
+
+
 def _schema_message(error: jsonschema.ValidationError) -> str:
-    if error.validator == "propertyNames":
+    if _names_a_key(error):
         return f"{error.instance!r} is not a contract table"
     if error.validator == "additionalProperties":
         return error.message.replace("Additional properties are not allowed", "unknown entry")

@@ -99,7 +99,7 @@ class FolderReader:
     def batches(self, sql: str) -> Iterator[pa.RecordBatch]:
         self.queries.append(sql)
         try:
-            reader = self._connection.execute(sql).to_arrow_reader()
+            reader = self._connection.sql(sql).to_arrow_reader()
         except duckdb.Error as error:
             raise SourceError(_first_line(error)) from None
         yield from reader

@@ -34,6 +34,8 @@ from pipelines.settings import resolve_settings
 # asset, for one period, a range of periods, or all of them. The tag lets the run queue
 # (dagster.yaml) start one run per warehouse at a time: DuckDB takes one writer.
 settings = resolve_settings(os.environ)
+# `oasis` sets it; `dagster dev` started by hand reads the source folder itself.
+os.environ.setdefault("OASIS_LANDING", str(settings.source))
 oasis_build = define_asset_job(
     JOB_NAME,
     selection=AssetSelection.all(),
@@ -68,7 +70,7 @@ defs = Definitions(
             lock_wait_seconds=EnvVar.int("OASIS_WAREHOUSE_LOCK_WAIT"),
         ),
         "landing": LandingFolderResource(
-            path=EnvVar("OASIS_SOURCE"),
+            path=EnvVar("OASIS_LANDING"),
             company_currency=EnvVar("OASIS_CURRENCY"),
             index_path=str(settings.landing_index),
         ),

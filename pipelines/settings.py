@@ -6,7 +6,9 @@ Dagster UI and dbt see the same places:
 | variable            | default                          | what it is                        |
 |---------------------|----------------------------------|-----------------------------------|
 | OASIS_HOME          | .oasis (in the checkout)         | local state, git-ignored          |
-| OASIS_SOURCE        | $OASIS_HOME/demo                 | the landing folder (CONTRACT.md)  |
+| OASIS_SOURCE        | $OASIS_HOME/demo                 | the landing folder (CONTRACT.md), or a database URL postgresql://user@host:port/db |
+| OASIS_MAPPING       | none                             | YAML mapping of other ERP shapes (mappings/) |
+| OASIS_SOURCE_FILES  | none                             | landing folder beside a database (cost_pools, gl_summary) |
 | OASIS_WAREHOUSE     | $OASIS_HOME/warehouse.duckdb     | the DuckDB warehouse              |
 | OASIS_REPORTS       | reports/ beside the warehouse    | run and audit reports for people  |
 | OASIS_EXPORTS       | exports/ beside the warehouse    | feeds for other systems           |
@@ -18,7 +20,9 @@ Dagster UI and dbt see the same places:
 State belongs to its warehouse: the reports, the exports, the landing index and the Dagster
 instance (its run history) live in the warehouse's folder unless set explicitly, so a
 second warehouse (`--warehouse ./wh/w.duckdb`) never compares its feed with the first's.
-The default warehouse is in $OASIS_HOME, so its state is there too.
+The default warehouse is in $OASIS_HOME, so its state is there too. A database or a
+mapped source is staged before each run into `staged_source/` there, the landing folder
+the loader then reads (docs/sources.md); Oasis sets OASIS_LANDING to the folder it loads.
 
 A run holds its warehouse for its whole length; another run of the same warehouse waits
 OASIS_WAREHOUSE_LOCK_WAIT seconds for it, then fails naming the holder (0: at once).
@@ -125,6 +129,8 @@ class Settings:
             "OASIS_SOURCE": self.origin or str(self.source),
             "OASIS_MAPPING": str(self.mapping or ""),
             "OASIS_SOURCE_FILES": str(self.source_files or ""),
+            # The folder the loader reads: the source itself, or where it is staged.
+            "OASIS_LANDING": str(self.source),
             "OASIS_WAREHOUSE": str(self.warehouse),
             "OASIS_REPORTS": str(self.reports),
             "OASIS_EXPORTS": str(self.exports),

@@ -12,6 +12,15 @@ import pyarrow as pa
 from pipelines.contract import LOAD_ORDER, TABLES
 from pipelines.sql import quote_identifier, quote_literal
 
+# One money total per period and customer, and the segments and policy flags as they are.
+PNL_BY_CUSTOMER = """
+    select period, customer_id, row_kind, sum(net_revenue), sum(cogs), sum(pool_cost_total),
+           sum(net_profit), count(*)
+    from marts.fct_invoice_line_pnl group by all order by all
+"""
+SEGMENTS = "select * from marts.customer_segments order by all"
+POLICY_FLAGS = "select * from marts.customer_policy_flags order by all"
+
 
 def contract_table(landing: Path, table: str) -> pa.Table:
     """The table's records of the landing folder, typed as the contract says."""

@@ -18,16 +18,12 @@ from pipelines.sources.readers import DatabaseReader, SourceError
 from pipelines.sources.staging import label_quarantine, stage_source
 from tests.conftest import BuiltWarehouse, run_oasis
 from tests.postgres_server import postgres_database
-from tests.source_databases import load_contract_tables
-
-# One money total per period and customer, and the segments and policy flags as they are.
-PNL_BY_CUSTOMER = """
-    select period, customer_id, row_kind, sum(net_revenue), sum(cogs), sum(pool_cost_total),
-           sum(net_profit), count(*)
-    from marts.fct_invoice_line_pnl group by all order by all
-"""
-SEGMENTS = "select * from marts.customer_segments order by all"
-POLICY_FLAGS = "select * from marts.customer_policy_flags order by all"
+from tests.source_databases import (
+    PNL_BY_CUSTOMER,
+    POLICY_FLAGS,
+    SEGMENTS,
+    load_contract_tables,
+)
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ Dagster UI and dbt see the same places:
 | variable            | default                          | what it is                        |
 |---------------------|----------------------------------|-----------------------------------|
 | OASIS_HOME          | .oasis (in the checkout)         | local state, git-ignored          |
-| OASIS_SOURCE        | $OASIS_HOME/demo                 | the landing folder (CONTRACT.md), or a database URL postgresql://user@host:port/db |
-| OASIS_MAPPING       | none                             | YAML mapping of other ERP shapes (mappings/) |
-| OASIS_SOURCE_FILES  | none                             | landing folder beside a database (cost_pools, gl_summary) |
+| OASIS_SOURCE        | $OASIS_HOME/demo                 | landing folder or postgresql:// URL |
+| OASIS_MAPPING       | none                             | YAML mapping (mappings/)          |
+| OASIS_SOURCE_FILES  | none                             | folder beside a database          |
 | OASIS_WAREHOUSE     | $OASIS_HOME/warehouse.duckdb     | the DuckDB warehouse              |
 | OASIS_REPORTS       | reports/ beside the warehouse    | run and audit reports for people  |
 | OASIS_EXPORTS       | exports/ beside the warehouse    | feeds for other systems           |

@@ -304,3 +304,48 @@ def _without_table(lineage: dict[str, str], table: str) -> dict[str, str]:
 
 def _read_json(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
+
+
+# --- what changed in a database: the sensor's counterpart of file fingerprints ---------
+
+
+def source_fingerprints(
+    reader, mapping: dict[str, MappedTable], files: Path | None = None
+) -> dict[str, dict[str, list]]:
+    """Per source table with its own period: period -> [rows, latest update]; customers and
+    products under the period "*". One aggregate query per table, no row leaves the source;
+    tables read from the files beside the database are left to the landing scan."""
+    fingerprints = {}
+    for name in LOAD_ORDER:
+        source = TABLES[name].period_source
+        if (files is not None and (Path(files) / name).is_dir()) or (source and source.via):
+            continue
+        table = mapping.get(name) or contract_shape(name)
+        if source is None:
+            updated = f"cast(max({table.updated}) as varchar)" if table.updated else "null"
+            where = f" where ({table.where})" if table.where else ""
+            sql = f"select count(*), {updated} from {table.source}{where}"
+            try:
+                ((count, latest),) = reader.rows(sql)
+            except SourceError as error:
+                raise _located(reader, table, error) from None
+            fingerprints[name] = {"*": [int(count), latest]}
+        else:
+            fingerprints[name] = table_fingerprint(reader, table)
+    return fingerprints
+
+
+def periods_changed_in_source(earlier: dict, now: dict, latest_closed: str | None) -> set[str]:
+    """The periods whose row count or latest update moved; a change to customers or
+    products asks for the latest closed period (as a changed file of theirs does)."""
+    changed = set()
+    for name in earlier.keys() | now.keys():
+        before, after = earlier.get(name, {}), now.get(name, {})
+        for period in before.keys() | after.keys():
+            if before.get(period) != after.get(period):
+                changed.add(period)
+    if "*" in changed:
+        changed.discard("*")
+        if latest_closed:
+            changed.add(latest_closed)
+    return {period for period in changed if re.fullmatch(PERIOD_PATTERN, period)}

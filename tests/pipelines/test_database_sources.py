@@ -15,7 +15,12 @@ from pipelines.contract import LOAD_ORDER
 from pipelines.demo_erp import write_demo_erp
 from pipelines.extract_loader import load_table
 from pipelines.sources.readers import DatabaseReader, SourceError
-from pipelines.sources.staging import label_quarantine, stage_source
+from pipelines.sources.staging import (
+    label_quarantine,
+    periods_changed_in_source,
+    source_fingerprints,
+    stage_source,
+)
 from tests.conftest import BuiltWarehouse, run_oasis
 from tests.postgres_server import postgres_database
 from tests.source_databases import (
@@ -114,3 +119,41 @@ def test_a_password_in_the_url_is_refused_without_printing_it() -> None:
         DatabaseReader("postgresql://erp:s3cret@127.0.0.1:1/erp")
     assert "s3cret" not in str(refused.value)
     assert "PGPASSWORD" in str(refused.value)
+
+
+@pytest.mark.postgres
+def test_the_sensor_sees_the_periods_whose_rows_changed(demo) -> None:
+    with postgres_database("erp") as server:
+        load_contract_tables(server.dsn("erp"), demo.out_dir)
+        reader = DatabaseReader(server.dsn("erp"))
+        try:
+            before = source_fingerprints(reader, {})
+            with psycopg2.connect(server.dsn("erp")) as admin, admin.cursor() as cursor:
+                cursor.execute(
+                    "insert into payments select 'PAY-LATE', invoice_id, date '2026-10-30', "
+                    "1.00, 'payment' from invoices order by invoice_id limit 1"
+                )
+            after = source_fingerprints(reader, {})
+            with psycopg2.connect(server.dsn("erp")) as admin, admin.cursor() as cursor:
+                cursor.execute(
+                    "update customers set region = 'north' where customer_id = 'C000001'"
+                )
+            unchanged_counts = source_fingerprints(reader, {})
+        finally:
+            reader.close()
+    assert periods_changed_in_source(before, before, "2026-10") == set()
+    assert periods_changed_in_source(before, after, "2026-10") == {"2026-10"}
+    # Without an `updated` column (a mapping names one) an edit in place moves no count.
+    assert periods_changed_in_source(after, unchanged_counts, "2026-10") == set()
+    assert set(before) == {
+        "customers",
+        "products",
+        "cost_pools",
+        "gl_summary",
+        "invoices",
+        "returns",
+        "payments",
+        "service_contacts",
+        "sales_activities",
+        "policy_overrides",
+    }

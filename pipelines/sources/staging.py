@@ -37,7 +37,6 @@ from pipelines.sources.readers import SourceError
 from pipelines.sql import quote_literal
 
 LINEAGE_FILE = ".lineage.json"  # staged file -> "source, table"
-FINGERPRINT_FILE = ".fingerprints.json"  # table -> period -> [rows, latest update]
 WHOLE_FILE = "all.parquet"
 UNPLACED_FILE = "unplaced.parquet"
 
@@ -67,15 +66,13 @@ def stage_source(
     """
     staged.mkdir(parents=True, exist_ok=True)
     lineage = _read_json(staged / LINEAGE_FILE)
-    fingerprints = _read_json(staged / FINGERPRINT_FILE)
+    fingerprints: dict[str, dict[str, list]] = {}  # the periods each table holds
     done = []
     for name in tables:
         folder = staged / name
         if files is not None and (Path(files) / name).is_dir():
             _link(folder, (Path(files) / name).absolute())
-            lineage = {
-                path: label for path, label in lineage.items() if not path.startswith(f"{name}/")
-            }
+            lineage = _without_table(lineage, name)
             done.append(StagedTable(name, f"files {Path(files) / name}", 0, 0))
             continue
         table = mapping.get(name) or contract_shape(name)
@@ -84,9 +81,7 @@ def stage_source(
             folder.unlink()
         if TABLES[name].period_source is None or periods is None:
             shutil.rmtree(folder, ignore_errors=True)
-            lineage = {
-                path: label for path, label in lineage.items() if not path.startswith(f"{name}/")
-            }
+            lineage = _without_table(lineage, name)
         folder.mkdir(exist_ok=True)
         source = TABLES[name].period_source
         if source is not None and source.via is None:
@@ -104,7 +99,6 @@ def stage_source(
             lineage[f"{name}/{file_name}"] = origin
         done.append(StagedTable(name, origin, len(written), sum(written.values())))
     (staged / LINEAGE_FILE).write_text(json.dumps(lineage, indent=1, sort_keys=True))
-    (staged / FINGERPRINT_FILE).write_text(json.dumps(fingerprints, indent=1, sort_keys=True))
     return done
 
 

@@ -203,6 +203,8 @@ def _parser() -> argparse.ArgumentParser:
     ui.add_argument("--port", type=int, default=3000, help="port of the web UI (3000)")
     ui.add_argument("--source", help="as for `oasis run`")
     ui.add_argument("--warehouse", type=Path, help="as for `oasis run`")
+    ui.add_argument("--mapping", type=Path, help="as for `oasis run`")
+    ui.add_argument("--files", dest="source_files", type=Path, help="as for `oasis run`")
     ui.set_defaults(command=_ui, parser=ui)
     return parser
 
@@ -764,6 +766,20 @@ def _mid_updates(warehouse: Path) -> list[MidUpdate]:
 
 
 def _ui(arguments: argparse.Namespace) -> int:
+    try:
+        settings = resolve_settings(
+            os.environ,
+            source=arguments.source,
+            warehouse=arguments.warehouse,
+            mapping=arguments.mapping,
+            source_files=arguments.source_files,
+        )
+    except SettingsError as error:
+        raise SystemExit(f"oasis: {error}") from None
+    if settings.origin is not None:
+        # The UI shows the periods of the staged folder; the sensor keeps it up to date.
+        _refuse_unreadable_origin(settings)
+        _stage_origin(settings, None, None)
     settings, _ = _prepare(arguments)
     command = [
         sys.executable,

@@ -26,7 +26,7 @@ from dagster._core.storage.tags import (
 
 from orchestration.partitions import period_partitions
 from orchestration.resources import LandingFolderResource
-from pipelines.landing import LandingScan
+from pipelines.landing import LandingScan, scan_landing
 from pipelines.settings import resolve_settings
 
 # The job every run starts (orchestration/definitions.py): all assets, for a range of periods.
@@ -144,14 +144,16 @@ def _database_tick(
     if not partitions:
         return SkipReason(f"no closed period (no cost pools) in {reader.label} yet")
     # The files beside the database (cost pools, the ledger) are watched as files are.
-    changed |= scan.periods_changed_since(seen.get("files", {}))
+    files = scan_landing(settings.source_files) if settings.source_files else None
+    if files is not None:
+        changed |= files.periods_changed_since(seen.get("files", {}))
     new_partitions = sorted(
         set(partitions) - set(context.instance.get_dynamic_partitions(period_partitions.name))
     )
     return SensorResult(
         run_requests=period_range_run_requests(changed, partitions),
         dynamic_partitions_requests=[period_partitions.build_add_request(new_partitions)],
-        cursor=json.dumps({"database": now, "files": scan.fingerprints()}),
+        cursor=json.dumps({"database": now, "files": files.fingerprints() if files else {}}),
     )
 
 

@@ -157,3 +157,53 @@ def test_the_sensor_sees_the_periods_whose_rows_changed(demo) -> None:
         "sales_activities",
         "policy_overrides",
     }
+
+
+@pytest.mark.postgres
+def test_the_database_sensor_stages_and_runs_the_periods_that_changed(
+    demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster import DagsterInstance, build_sensor_context
+
+    from orchestration.automation import new_extracts_sensor
+    from orchestration.resources import LandingFolderResource
+
+    first, latest = demo.closed_periods[0], demo.closed_periods[-1]
+    (tmp_path / "dagster").mkdir()
+    instance = DagsterInstance.local_temp(str(tmp_path / "dagster"))
+    with postgres_database("erp") as server:
+        load_contract_tables(server.dsn("erp"), demo.out_dir)
+        monkeypatch.setenv("OASIS_HOME", str(tmp_path))
+        monkeypatch.setenv("OASIS_SOURCE", server.dsn("erp"))
+        staged = tmp_path / "staged_source"
+
+        def tick(cursor):
+            context = build_sensor_context(
+                instance=instance,
+                cursor=cursor,
+                resources={"landing": LandingFolderResource(path=str(staged))},
+            )
+            result = new_extracts_sensor(context)
+            ranges = [
+                (
+                    request.tags.get("dagster/asset_partition_range_start", request.partition_key),
+                    request.tags.get("dagster/asset_partition_range_end", request.partition_key),
+                )
+                for request in result.run_requests
+            ]
+            return result.cursor, ranges
+
+        cursor, ranges = tick(None)
+        assert ranges == [(first, latest)]  # the first look stages and runs everything
+        cursor, ranges = tick(cursor)
+        assert ranges == []
+        with psycopg2.connect(server.dsn("erp")) as admin, admin.cursor() as cursor_:
+            cursor_.execute(
+                f"insert into payments select 'PAY-LATE', invoice_id, date '{first}-28', "
+                "1.00, 'payment' from invoices order by invoice_id limit 1"
+            )
+        cursor, ranges = tick(cursor)
+    instance.dispose()
+    assert ranges == [(first, first)]
+    late = pq.read_table(staged / "payments" / f"{first}.parquet").column("payment_id")
+    assert "PAY-LATE" in late.to_pylist()

@@ -32,8 +32,10 @@ system-packages:
 
 test: install system-packages pytest lint
 
+# Two workers, each test module on one of them (its module fixtures built once); the
+# session's warehouses are built once for both (tests/conftest.py, `built_once`).
 pytest: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadscope
 
 lint: install
 	$(BIN)/ruff check .

@@ -9,17 +9,15 @@ own: critical is an error that blocks publication, warning is a warning.
 
 from __future__ import annotations
 
-import os
+# GX's usage statistics are switched off by `oasis` (GX_ANALYTICS_ENABLED in
+# orchestration/cli.py's TOOL_ENVIRONMENT), not by importing this module; GX 1.24 ships
+# no sender anyway (tests/orchestration/test_hostile_run.py traces every connection).
+import great_expectations as gx
+import great_expectations.expectations as gxe
 
-# Before GX loads: no usage statistics (GX 1.24 ships no sender, but the switch is its).
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-
-import great_expectations as gx  # noqa: E402
-import great_expectations.expectations as gxe  # noqa: E402
-
-from expectations.catalog import CHECKS_BY_NAME  # noqa: E402
-from expectations.settings import HALF_CENT, AuditSettings  # noqa: E402
-from pipelines.contract import DRIVERS  # noqa: E402
+from expectations.catalog import CHECKS_BY_NAME
+from expectations.settings import HALF_CENT, AuditSettings
+from pipelines.contract import DRIVERS
 
 ERROR = "critical"
 WARNING = "warning"

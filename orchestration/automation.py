@@ -12,6 +12,7 @@ from dagster import (
     DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
+    ScheduleDefinition,
     ScheduleEvaluationContext,
     SensorEvaluationContext,
     SensorResult,
@@ -19,12 +20,12 @@ from dagster import (
     schedule,
     sensor,
 )
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
-from orchestration.partitions import period_partitions
+from orchestration.partitions import (
+    PARTITION_RANGE_END_TAG,
+    PARTITION_RANGE_START_TAG,
+    period_partitions,
+)
 from orchestration.resources import LandingFolderResource
 from pipelines.landing import LandingScan, scan_landing
 from pipelines.settings import resolve_settings
@@ -62,8 +63,8 @@ def period_range_run_requests(periods: Iterable[str], partitions: list[str]) -> 
         RunRequest(
             partition_key=span[0],
             tags={
-                ASSET_PARTITION_RANGE_START_TAG: span[0],
-                ASSET_PARTITION_RANGE_END_TAG: span[-1],
+                PARTITION_RANGE_START_TAG: span[0],
+                PARTITION_RANGE_END_TAG: span[-1],
             },
         )
         if len(span) > 1
@@ -157,30 +158,33 @@ def _database_tick(
     )
 
 
-def _month_close_cron() -> str:
-    return f"0 6 {resolve_settings(os.environ).month_close_day} * *"
+def month_close_schedule(close_day: int) -> ScheduleDefinition:
+    """The month-close schedule, at 06:00 UTC on day `close_day` (OASIS_MONTH_CLOSE_DAY,
+    read by orchestration/definitions.py when Dagster loads the definitions, not at import)."""
 
+    @schedule(
+        name="month_close_schedule",
+        job_name=JOB_NAME,
+        cron_schedule=f"0 6 {close_day} * *",
+        default_status=DefaultScheduleStatus.STOPPED,
+        description=(
+            "Month close: on day OASIS_MONTH_CLOSE_DAY of each month, runs the month that "
+            "just ended, once its cost pools have landed."
+        ),
+    )
+    def month_close(
+        context: ScheduleEvaluationContext, landing: LandingFolderResource
+    ) -> RunRequest | SkipReason:
+        tick = context.scheduled_execution_time or datetime.now()
+        year, month = (tick.year - 1, 12) if tick.month == 1 else (tick.year, tick.month - 1)
+        closing = f"{year:04d}-{month:02d}"
+        scan = landing.scan()
+        if closing not in scan.closed_periods:
+            return SkipReason(
+                f"{closing} has no cost pools in {landing.path} yet: its facts wait "
+                "(the landing sensor runs it when they arrive)"
+            )
+        context.instance.add_dynamic_partitions(period_partitions.name, partition_periods(scan))
+        return RunRequest(run_key=f"month-close-{closing}", partition_key=closing)
 
-@schedule(
-    job_name=JOB_NAME,
-    cron_schedule=_month_close_cron(),
-    default_status=DefaultScheduleStatus.STOPPED,
-    description=(
-        "Month close: on day OASIS_MONTH_CLOSE_DAY of each month, runs the month that just "
-        "ended, once its cost pools have landed."
-    ),
-)
-def month_close_schedule(
-    context: ScheduleEvaluationContext, landing: LandingFolderResource
-) -> RunRequest | SkipReason:
-    tick = context.scheduled_execution_time or datetime.now()
-    year, month = (tick.year - 1, 12) if tick.month == 1 else (tick.year, tick.month - 1)
-    closing = f"{year:04d}-{month:02d}"
-    scan = landing.scan()
-    if closing not in scan.closed_periods:
-        return SkipReason(
-            f"{closing} has no cost pools in {landing.path} yet: its facts wait "
-            "(the landing sensor runs it when they arrive)"
-        )
-    context.instance.add_dynamic_partitions(period_partitions.name, partition_periods(scan))
-    return RunRequest(run_key=f"month-close-{closing}", partition_key=closing)
+    return month_close

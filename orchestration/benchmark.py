@@ -6,11 +6,17 @@ step statistics) and the peak memory of the run. Then it measures monthly operat
 a new month processed on a warehouse built from the months before, and a corrected old
 month re-processed. Results go to docs/benchmarks.md.
 
-    python -m orchestration.benchmark            # ~100 thousand and ~1 million lines
-    python -m orchestration.benchmark --full     # and ~10 million lines
+    python -m orchestration.benchmark          # ~100 k, a small company (400 k, 13 months), ~1 M
+    python -m orchestration.benchmark --full   # and ~10 million lines
+    python -m orchestration.benchmark --huge   # and ~30 million lines (full build only)
+
+For every run it also lists the dbt nodes that took more than 1% of the run (from the
+durations dagster-dbt records on each materialization and check), and how the full build's
+time grows with the lines: the exponent k of time ~ lines^k between sizes.
 """
 
 import argparse
+import math
 import os
 import platform
 import shutil
@@ -24,15 +30,37 @@ from pathlib import Path
 
 from orchestration.automation import partition_periods
 from pipelines.demo_deliveries import correct_month, deliver, land_before
-from pipelines.demo_erp import write_demo_erp
+from pipelines.demo_erp import DemoSummary, write_demo_erp
 from pipelines.landing import scan_landing
 from pipelines.settings import REPO_ROOT
 
 # Invoice lines per customer over 24 months in the demo's default mix (measured):
 # customers are chosen to land near each target size.
 LINES_PER_CUSTOMER_24_MONTHS = 171
-TARGET_LINES = (100_000, 1_000_000)
-FULL_TARGET_LINES = 10_000_000
+
+
+@dataclass(frozen=True)
+class BenchSize:
+    lines: int
+    months: int = 24
+    monthly: bool = True  # also measure a new month and a corrected old month
+
+    @property
+    def label(self) -> str:
+        return f"~{self.lines:,} lines, {self.months} months"
+
+
+SIZES = (
+    BenchSize(100_000),
+    # A small company: a retailer's 400 thousand lines over 13 months, 4,300 customers.
+    BenchSize(400_000, months=13),
+    BenchSize(1_000_000),
+)
+FULL_SIZES = (BenchSize(10_000_000),)
+# Whether 2 cores and 24 GB carry it, and how time and memory grow past 10 M.
+HUGE_SIZES = (BenchSize(30_000_000, monthly=False),)
+# A dbt node is listed when it took more than this share of its run.
+NODE_SHARE_LISTED = 0.01
 
 
 @dataclass(frozen=True)
@@ -40,35 +68,57 @@ class TimedRun:
     seconds: float
     peak_rss_gb: float
     stage_seconds: dict[str, float]
+    node_seconds: dict[str, float]  # dbt node -> seconds, as dagster-dbt recorded them
 
 
 @dataclass(frozen=True)
-class Measurement:
-    invoice_lines: int
-    customers: int
-    generate_seconds: float
-    full_build: TimedRun
-    floor_seconds: float
+class MonthlyRuns:
     new_month_periods: list[str]  # what the landing sensor would run after the delivery
     new_month: TimedRun
     corrected_month: str
     corrected: TimedRun
 
 
-def measure(target_lines: int, workdir: Path) -> Measurement:
-    customers = max(50, round(target_lines / LINES_PER_CUSTOMER_24_MONTHS))
-    landing = workdir / f"landing-{target_lines}"
+@dataclass(frozen=True)
+class Measurement:
+    size: BenchSize
+    invoice_lines: int
+    customers: int
+    generate_seconds: float
+    full_build: TimedRun
+    floor_seconds: float
+    monthly: MonthlyRuns | None
+
+
+def measure(size: BenchSize, workdir: Path) -> Measurement:
+    customers = max(50, round(size.lines * 24 / size.months / LINES_PER_CUSTOMER_24_MONTHS))
+    name = f"{size.lines}-{size.months}"
+    landing = workdir / f"landing-{name}"
     started = time.perf_counter()
-    demo = write_demo_erp(landing, customers=customers, months=24)
+    demo = write_demo_erp(landing, customers=customers, months=size.months)
     generate_seconds = time.perf_counter() - started
-    home = workdir / f"home-{target_lines}"
+    home = workdir / f"home-{name}"
     full_build = _timed_oasis_run(home, landing)
     floor_seconds = _scan_and_aggregate_seconds(home / "warehouse.duckdb")
+    shutil.rmtree(home)
+    monthly = _measure_monthly(demo, workdir, name) if size.monthly else None
+    shutil.rmtree(landing)
+    return Measurement(
+        size=size,
+        invoice_lines=demo.rows["invoice_lines"],
+        customers=customers,
+        generate_seconds=generate_seconds,
+        full_build=full_build,
+        floor_seconds=floor_seconds,
+        monthly=monthly,
+    )
 
-    # Monthly operation: 23 months built, then the 24th lands and the periods whose files
-    # changed run (as the landing sensor would request), then an old month is corrected.
+
+def _measure_monthly(demo: DemoSummary, workdir: Path, name: str) -> MonthlyRuns:
+    """All months but the last built, then the last lands and the periods whose files
+    changed run (as the landing sensor would request), then an old month is corrected."""
     *_, new_month = demo.closed_periods
-    monthly_landing, monthly_home = workdir / f"monthly-{target_lines}", workdir / "monthly-home"
+    monthly_landing, monthly_home = workdir / f"monthly-{name}", workdir / "monthly-home"
     land_before(demo, monthly_landing, new_month)
     _timed_oasis_run(monthly_home, monthly_landing)
     before = scan_landing(monthly_landing).fingerprints()
@@ -82,17 +132,8 @@ def measure(target_lines: int, workdir: Path) -> Measurement:
     correct_month(monthly_landing, corrected_month)
     corrected = _timed_oasis_run(monthly_home, monthly_landing, "--period", corrected_month)
     shutil.rmtree(monthly_home)
-    return Measurement(
-        invoice_lines=demo.rows["invoice_lines"],
-        customers=customers,
-        generate_seconds=generate_seconds,
-        full_build=full_build,
-        floor_seconds=floor_seconds,
-        new_month_periods=periods,
-        new_month=new_month_run,
-        corrected_month=corrected_month,
-        corrected=corrected,
-    )
+    shutil.rmtree(monthly_landing)
+    return MonthlyRuns(periods, new_month_run, corrected_month, corrected)
 
 
 def _timed_oasis_run(home: Path, landing: Path, *options: str) -> TimedRun:
@@ -123,10 +164,12 @@ def _timed_oasis_run(home: Path, landing: Path, *options: str) -> TimedRun:
         raise SystemExit(
             f"oasis run failed; rerun it by hand: OASIS_HOME={home} {' '.join(command)}"
         )
+    stage_seconds, node_seconds = _run_statistics(home / "dagster")
     return TimedRun(
         seconds=seconds,
         peak_rss_gb=usage.ru_maxrss / 1024 / 1024,
-        stage_seconds=_stage_seconds(home / "dagster"),
+        stage_seconds=stage_seconds,
+        node_seconds=node_seconds,
     )
 
 
@@ -147,9 +190,11 @@ def _scan_and_aggregate_seconds(warehouse: Path) -> float:
         return time.perf_counter() - started
 
 
-def _stage_seconds(dagster_home: Path) -> dict[str, float]:
-    """Seconds per stage of the latest run, from the run's step statistics."""
-    from dagster import DagsterInstance
+def _run_statistics(dagster_home: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds per stage of the latest run, from the run's step statistics, and seconds per
+    dbt node, from the "Execution Duration" dagster-dbt records on each model's
+    materializations (one per period, the same duration) and each test's check evaluation."""
+    from dagster import DagsterEventType, DagsterInstance
 
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     with DagsterInstance.get() as instance:
@@ -159,61 +204,113 @@ def _stage_seconds(dagster_home: Path) -> dict[str, float]:
             stage = "ingest (all extracts)" if step.step_key.startswith("erp__") else step.step_key
             seconds = (step.end_time or 0) - (step.start_time or 0)
             stages[stage] = stages.get(stage, 0.0) + seconds
-    return stages
+        nodes: dict[str, float] = {}
+        for event_type in (
+            DagsterEventType.ASSET_MATERIALIZATION,
+            DagsterEventType.ASSET_CHECK_EVALUATION,
+        ):
+            for record in instance.get_records_for_run(
+                run.run_id, of_type=event_type, limit=100_000
+            ).records:
+                event = record.event_log_entry.dagster_event
+                data = event.event_specific_data
+                metadata = (
+                    data.materialization.metadata
+                    if event_type == DagsterEventType.ASSET_MATERIALIZATION
+                    else data.metadata
+                )
+                duration = metadata.get("Execution Duration")
+                if duration is None:
+                    continue
+                name = (
+                    data.materialization.asset_key.to_user_string()
+                    if event_type == DagsterEventType.ASSET_MATERIALIZATION
+                    else data.check_name
+                )
+                nodes[name] = float(duration.value)
+    return stages, nodes
 
 
-def write_report(measurements: list[Measurement], path: Path) -> None:
+def growth_exponents(points: list[tuple[int, float]]) -> list[tuple[int, int, float]]:
+    """(lines from, lines to, k) for successive sizes, with time ~ lines^k between them."""
+    points = sorted(points)
+    return [
+        (low, high, math.log(high_seconds / low_seconds) / math.log(high / low))
+        for (low, low_seconds), (high, high_seconds) in zip(points, points[1:], strict=False)
+        if high > low
+    ]
+
+
+def write_report(measurements: list[Measurement], path: Path, command: str) -> None:
     lines = [
         "# Benchmarks",
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d} with `make bench` (add `BENCH_FLAGS=--full` "
-        "for 10 million lines) on "
+        f"Measured {datetime.now(UTC):%Y-%m-%d} with `{command}` on "
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
-        "Each row: a 24-month demo extract generated, then `oasis run` in a child process; "
-        "peak memory is that process's maximum resident set.",
+        "Each row: a demo extract generated, then `oasis run` in a child process; "
+        "peak memory is that process's maximum resident set (DuckDB's and dbt's memory "
+        "included: dbt runs in a child of it).",
         "",
         "The floor is DuckDB's time for one plain scan-and-aggregate of the same invoice lines "
         "(net revenue by customer, lines joined to invoices); the ratio is `oasis run` over it.",
         "",
-        "| invoice lines | customers | generate demo s | oasis run s | peak memory GB "
+        "| invoice lines | months | customers | generate demo s | oasis run s | peak memory GB "
         "| floor s | ratio |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for m in measurements:
         lines.append(
-            f"| {m.invoice_lines:,} | {m.customers:,} | {m.generate_seconds:.1f} | "
-            f"{m.full_build.seconds:.1f} | {m.full_build.peak_rss_gb:.2f} | "
-            f"{m.floor_seconds:.2f} | {m.full_build.seconds / m.floor_seconds:,.0f} |"
+            f"| {m.invoice_lines:,} | {m.size.months} | {m.customers:,} | "
+            f"{m.generate_seconds:.1f} | {m.full_build.seconds:.1f} | "
+            f"{m.full_build.peak_rss_gb:.2f} | {m.floor_seconds:.2f} | "
+            f"{m.full_build.seconds / m.floor_seconds:,.0f} |"
         )
+    full_builds = [(m.invoice_lines, m.full_build.seconds) for m in measurements]
     lines += [
         "",
-        "Monthly operation, on a second warehouse built from the first 23 months: the 24th "
-        "month lands and `oasis run --from/--to` runs the periods whose files changed (what "
-        "the landing sensor requests; the month's shipments file also holds the previous "
-        "month's late shipments). Then one old month is corrected (three lines changed, one "
-        "dropped, a payment gone, a pool restated) and `oasis run --period` re-processes it.",
+        "How the full build's time grows: k in time ~ lines^k between successive sizes "
+        "(1 is linear; below 1, fixed costs still dominate).",
         "",
-        "| invoice lines | full build s | new month: periods run | new month s | "
-        "share of full build | corrected old month | corrected s |",
-        "|---:|---:|---|---:|---:|---|---:|",
+        "| from lines | to lines | k |",
+        "|---:|---:|---:|",
+        *(f"| {low:,} | {high:,} | {k:.2f} |" for low, high, k in growth_exponents(full_builds)),
     ]
-    for m in measurements:
+    monthly = [m for m in measurements if m.monthly]
+    lines += [
+        "",
+        "Monthly operation, on a second warehouse built from all months but the last: the "
+        "last month lands and `oasis run --from/--to` runs the periods whose files changed "
+        "(what the landing sensor requests; the month's shipments file also holds the "
+        "previous month's late shipments). Then one old month is corrected (three lines "
+        "changed, one dropped, a payment gone, a pool restated) and `oasis run --period` "
+        "re-processes it.",
+        "",
+        "| invoice lines | months | full build s | new month: periods run | new month s | "
+        "share of full build | corrected old month | corrected s |",
+        "|---:|---:|---:|---|---:|---:|---|---:|",
+    ]
+    for m in monthly:
+        runs = m.monthly
         lines.append(
-            f"| {m.invoice_lines:,} | {m.full_build.seconds:.1f} | "
-            f"{m.new_month_periods[0]} to {m.new_month_periods[-1]} | {m.new_month.seconds:.1f} | "
-            f"{m.new_month.seconds / m.full_build.seconds:.0%} | {m.corrected_month} | "
-            f"{m.corrected.seconds:.1f} |"
+            f"| {m.invoice_lines:,} | {m.size.months} | {m.full_build.seconds:.1f} | "
+            f"{runs.new_month_periods[0]} to {runs.new_month_periods[-1]} | "
+            f"{runs.new_month.seconds:.1f} | {runs.new_month.seconds / m.full_build.seconds:.0%} "
+            f"| {runs.corrected_month} | {runs.corrected.seconds:.1f} |"
         )
     runs = [
         (f"{m.invoice_lines:,} lines, {kind}", run)
         for m in measurements
-        for kind, run in (("full", m.full_build), ("new month", m.new_month))
+        for kind, run in (
+            ("full", m.full_build),
+            ("new month", m.monthly.new_month if m.monthly else None),
+        )
+        if run is not None
     ]
     stages = sorted({stage for _, run in runs for stage in run.stage_seconds})
     lines += [
         "",
         "Seconds per stage (the rest of a run is start-up: imports, reading the landing "
-        "folder's periods, parsing dbt):",
+        "folder's periods, parsing dbt when the project changed):",
         "",
         "| stage | " + " | ".join(name for name, _ in runs) + " |",
         "|---|" + "---:|" * len(runs),
@@ -221,30 +318,64 @@ def write_report(measurements: list[Measurement], path: Path) -> None:
     for stage in stages:
         cells = " | ".join(f"{run.stage_seconds.get(stage, 0.0):.1f}" for _, run in runs)
         lines.append(f"| {stage} | {cells} |")
+    lines += [
+        "",
+        f"dbt nodes that took more than {NODE_SHARE_LISTED:.0%} of their run, in seconds "
+        "(models by asset key, tests by check name; dbt runs two threads, so nodes overlap):",
+    ]
+    for name, run in runs:
+        listed = sorted(
+            (
+                (seconds, node)
+                for node, seconds in run.node_seconds.items()
+                if seconds > NODE_SHARE_LISTED * run.seconds
+            ),
+            reverse=True,
+        )
+        lines += [
+            "",
+            f"- {name} ({run.seconds:.1f} s, {len(run.node_seconds)} nodes): "
+            + (", ".join(f"`{node}` {seconds:.1f}" for seconds, node in listed) or "none"),
+        ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Run it on a quiet machine: other work on the cores skews every number.",
+    )
     parser.add_argument("--full", action="store_true", help="also run ~10 million lines")
+    parser.add_argument(
+        "--huge", action="store_true", help="also run ~30 million lines (a full build only)"
+    )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
     arguments = parser.parse_args()
-    targets = TARGET_LINES + ((FULL_TARGET_LINES,) if arguments.full else ())
+    sizes = (
+        SIZES
+        + (FULL_SIZES if arguments.full or arguments.huge else ())
+        + (HUGE_SIZES if arguments.huge else ())
+    )
+    flags = " ".join(flag for flag in ("--full", "--huge") if getattr(arguments, flag[2:]))
+    command = f"make bench BENCH_FLAGS={flags}" if flags else "make bench"
     measurements = []
     with tempfile.TemporaryDirectory(prefix="oasis-bench-") as workdir:
-        for target in targets:
-            print(f"Benchmarking ~{target:,} invoice lines ...", flush=True)
-            measurements.append(measure(target, Path(workdir)))
+        for size in sizes:
+            print(f"Benchmarking {size.label} ...", flush=True)
+            measurements.append(measure(size, Path(workdir)))
             latest = measurements[-1]
-            print(
+            said = (
                 f"  full build {latest.full_build.seconds:.1f} s "
-                f"({latest.full_build.peak_rss_gb:.2f} GB peak), new month "
-                f"{latest.new_month.seconds:.1f} s, "
-                f"corrected month {latest.corrected.seconds:.1f} s",
-                flush=True,
+                f"({latest.full_build.peak_rss_gb:.2f} GB peak)"
             )
-    write_report(measurements, arguments.out)
+            if latest.monthly:
+                said += (
+                    f", new month {latest.monthly.new_month.seconds:.1f} s, "
+                    f"corrected month {latest.monthly.corrected.seconds:.1f} s"
+                )
+            print(said, flush=True)
+    write_report(measurements, arguments.out, command)
     print(f"Wrote {arguments.out}")
     return 0
 

@@ -253,7 +253,7 @@ def _prepare(arguments: argparse.Namespace) -> tuple[Settings, LandingScan]:
 
     from orchestration.dbt_project import prepare_dbt_manifest
 
-    print("Parsing the dbt project ...", flush=True)
+    print("Reading the dbt project (parsed again only when it changed) ...", flush=True)
     with ThreadPoolExecutor(max_workers=1) as background:
         parsing = background.submit(prepare_dbt_manifest)
         scan = _register_periods(settings)
@@ -553,21 +553,18 @@ def _execute(first: str, last: str):
     """The job over periods first to last, in this process; its log records go to the
     console of `oasis run` (orchestration/console.py)."""
     from dagster import DagsterInstance
-    from dagster._core.storage.tags import (
-        ASSET_PARTITION_RANGE_END_TAG,
-        ASSET_PARTITION_RANGE_START_TAG,
-    )
 
     from orchestration.automation import JOB_NAME
     from orchestration.definitions import defs
+    from orchestration.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 
-    job = defs.resolve_job_def(JOB_NAME)
+    job = defs().resolve_job_def(JOB_NAME)
     with DagsterInstance.get() as instance:
         return job.execute_in_process(
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"oasis_console": {}}},
-            tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
+            tags={PARTITION_RANGE_START_TAG: first, PARTITION_RANGE_END_TAG: last},
         )
 
 
@@ -606,8 +603,8 @@ def _tell_failure(console, result, log: Path) -> None:
 def _tell_success(console, settings: Settings, run_id: str, log: Path) -> None:
     import duckdb
 
-    from orchestration.checks import published_path
     from pipelines.audit_report import PROFIT_REPORT_FILE
+    from pipelines.published_warehouse import published_path
     from pipelines.reports import (
         format_audit_warnings,
         format_cross_sell_quality,
@@ -655,9 +652,9 @@ def _explain(arguments: argparse.Namespace) -> int:
 
 
 def _report(arguments: argparse.Namespace) -> int:
-    from orchestration.checks import published_path
     from pipelines.audit_report import new_report_folder, write_index
     from pipelines.profit_report import UnknownPeriod, write_profit_reports
+    from pipelines.published_warehouse import published_path
 
     settings = resolve_settings(os.environ, warehouse=arguments.warehouse)
     published = published_path(settings.warehouse)
@@ -710,7 +707,7 @@ def _reading(warehouse: Path, working: bool, command: str) -> Iterator[Path]:
     holds it (the reader holds it meanwhile)."""
     import duckdb
 
-    from orchestration.checks import audited_snapshot_path, published_path
+    from pipelines.published_warehouse import audited_snapshot_path, published_path
     from pipelines.warehouse_lock import hold_warehouse_lock
 
     if working:

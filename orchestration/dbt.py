@@ -6,6 +6,7 @@ run left to rebuild (pipelines/mid_update.py); a run over every period is a
 `--full-refresh`. Needs manifest.json at import (orchestration.dbt_project)."""
 
 import json
+import shutil
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -150,6 +151,10 @@ def oasis_dbt_models(
     error = invocation.get_error()
     if error is None:
         record_build(warehouse_path, settings)
+        # dagster-dbt gives each invocation a target folder of its own (compiled SQL, run
+        # results, dbt.log: 2-10 MB a run, and month after month they add up); a failed
+        # build keeps its folder for whoever looks into the failure.
+        shutil.rmtree(invocation.target_path, ignore_errors=True)
         return
     # dagster-dbt's error quotes dbt's errors, and DuckDB's tips name its own setting.
     text = str(error)

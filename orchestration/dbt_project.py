@@ -1,7 +1,12 @@
 """Where the dbt project is and how to prepare it. Kept apart from `orchestration.dbt`,
 whose `@dbt_assets` reads manifest.json at import: this module must import without it."""
 
+import fcntl
+import hashlib
+import os
+import re
 import sys
+from collections.abc import Mapping
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -40,12 +45,59 @@ oasis_dbt_project = DbtProject(
 
 
 def prepare_dbt_manifest() -> None:
-    """Writes manifest.json (`dbt parse`). `oasis run`, `oasis ui` and the tests call it
-    first: dagster-dbt only prepares the project by itself under `dagster dev`. Not through
-    `oasis_dbt_project.preparer`, which builds a plain DbtCliResource (so `dbt --version`);
-    the project has no packages.yml, so there is no `dbt deps` to run either."""
-    dbt = dbt_cli_resource()
-    dbt.cli(["parse", "--quiet"], target_path=oasis_dbt_project.target_path).wait()
+    """Writes manifest.json (`dbt parse`) when the project changed since the last parse.
+    `oasis run`, `oasis ui` and the tests call it first: dagster-dbt only prepares the
+    project by itself under `dagster dev`. Not through `oasis_dbt_project.preparer`, which
+    builds a plain DbtCliResource (so `dbt --version`); the project has no packages.yml, so
+    there is no `dbt deps` to run either.
+
+    An unchanged project is not parsed again (3-6 s of every run's start-up, issue 16), and
+    the check and the parse hold a lock: two runs started together from one checkout (two
+    warehouses, or the test suite's workers) never read a manifest the other is writing."""
+    target = oasis_dbt_project.project_dir / oasis_dbt_project.target_path
+    target.mkdir(parents=True, exist_ok=True)
+    fingerprint_file = target / "manifest.fingerprint"
+    with (target / ".parse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        fingerprint = project_fingerprint(oasis_dbt_project.project_dir, os.environ)
+        manifest = target / "manifest.json"
+        if manifest.exists() and _read(fingerprint_file) == fingerprint:
+            return
+        fingerprint_file.unlink(missing_ok=True)
+        dbt = dbt_cli_resource()
+        dbt.cli(["parse", "--quiet"], target_path=oasis_dbt_project.target_path).wait()
+        fingerprint_file.write_text(fingerprint)
+
+
+# What `dbt parse` reads. profiles.yml is left out: its settings (the warehouse's path,
+# threads, memory) are read when dbt runs, not baked into the manifest.
+PARSED_FOLDERS = ("models", "macros", "tests", "seeds", "snapshots", "analyses")
+_ENV_VAR_CALL = re.compile(r"env_var\(\s*['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]")
+
+
+def project_fingerprint(project_dir: Path, environ: Mapping[str, str]) -> str:
+    """A digest of everything a parse depends on: dbt-core's version, dbt_project.yml and the
+    files of the parsed folders, and the values of the environment variables they read with
+    `env_var()` (a var such as `gl_tolerance` takes its default from one)."""
+    digest = hashlib.sha256(installed_version("dbt-core").encode())
+    files = [project_dir / "dbt_project.yml"] + sorted(
+        path
+        for folder in PARSED_FOLDERS
+        for path in (project_dir / folder).rglob("*")
+        if path.is_file()
+    )
+    variables: set[str] = set()
+    for path in files:
+        content = path.read_bytes()
+        digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + content + b"\0")
+        variables.update(_ENV_VAR_CALL.findall(content.decode("utf-8", errors="replace")))
+    for name in sorted(variables):
+        digest.update(f"{name}={environ.get(name)}\0".encode())
+    return digest.hexdigest()
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text() if path.exists() else None
 
 
 def dbt_cli_resource() -> DbtCliResource:

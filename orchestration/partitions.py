@@ -14,6 +14,11 @@ from pipelines.mid_update import MidUpdate
 
 period_partitions = DynamicPartitionsDefinition(name="period")
 
+# The run tags of a single-run backfill over a range of partitions, as Dagster's docs on
+# backfills spell them (the constants behind them live in a private module).
+PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
+
 # A backfill of a range is one run that loads and builds the range in one go. Dagster
 # calls the policy beta and would warn once per partitioned asset at every start.
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=BetaWarning)

@@ -5,6 +5,7 @@ In a module of its own: orchestration/publish.py imports the audit, which import
 orchestration/reports.py, so the run report's module cannot depend on the publication.
 """
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -12,12 +13,12 @@ from pathlib import Path
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 from dagster_dbt import DbtCliResource
 
-from orchestration.checks import published_path
-from orchestration.dbt_project import oasis_dbt_project
+from orchestration.dbt_project import oasis_dbt_project, project_fingerprint
 from orchestration.publish import PUBLISHED_WAREHOUSE
 from orchestration.resources import ReportsFolderResource, WarehouseResource
 from pipelines.audit_report import DBT_DOCS_FILE, run_report_folder, write_index
 from pipelines.profit_report import write_profit_reports
+from pipelines.published_warehouse import published_path
 
 
 @asset(
@@ -38,7 +39,7 @@ def profit_report(
 ) -> MaterializeResult:
     folder = run_report_folder(Path(reports.path), context.run_id)
     pages = write_profit_reports(published_path(Path(warehouse.path)), folder)
-    docs = write_dbt_docs(dbt, folder / DBT_DOCS_FILE)
+    docs = write_dbt_docs(dbt, folder / DBT_DOCS_FILE, Path(reports.path) / DBT_DOCS_CACHE)
     write_index(Path(reports.path))
     context.log.info(f"Profit report written to {pages[0]}; dbt docs to {docs}")
     return MaterializeResult(
@@ -50,22 +51,42 @@ def profit_report(
     )
 
 
-def write_dbt_docs(dbt: DbtCliResource, target: Path) -> Path:
+# reports/dbt_docs/<project fingerprint>.html: the docs site of the project as it is now.
+DBT_DOCS_CACHE = "dbt_docs"
+
+
+def write_dbt_docs(dbt: DbtCliResource, target: Path, cache: Path) -> Path:
     """`dbt docs generate --static`: one self-contained HTML file (manifest and catalog
     inside, lineage included) that opens from the file system. `--no-compile` reuses the
     manifest the run's `dbt build` wrote, in a temporary target folder so that the project's
     own target/ is left as it was: ~20 s instead of ~50 s on the demo (the catalog query is
     what remains). Its dbt-docs tracking stays off: dbt writes `send_anonymous_usage_stats:
-    false` into it under DO_NOT_TRACK (tests/reports check no request leaves the page)."""
-    with tempfile.TemporaryDirectory(prefix="oasis-dbt-docs-") as scratch:
-        shutil.copyfile(
-            oasis_dbt_project.project_dir / oasis_dbt_project.target_path / "manifest.json",
-            Path(scratch) / "manifest.json",
-        )
-        dbt.cli(
-            ["docs", "generate", "--static", "--no-compile", "--quiet"], target_path=Path(scratch)
-        ).wait()
-        temporary = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(Path(scratch) / "static_index.html", temporary)
-        temporary.replace(target)
+    false` into it under DO_NOT_TRACK (tests/reports check no request leaves the page).
+
+    The site changes only when the project does (the catalog lists the models' columns and
+    types, not their rows), so it is generated once per project fingerprint
+    (orchestration/dbt_project.py) and copied into every later run's folder: a month-close
+    run saves the 6-10 s of starting dbt and reading the catalog."""
+    fingerprint = project_fingerprint(oasis_dbt_project.project_dir, os.environ)
+    cached = cache / f"{fingerprint[:16]}.html"
+    if not cached.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="oasis-dbt-docs-") as scratch:
+            shutil.copyfile(
+                oasis_dbt_project.project_dir / oasis_dbt_project.target_path / "manifest.json",
+                Path(scratch) / "manifest.json",
+            )
+            dbt.cli(
+                ["docs", "generate", "--static", "--no-compile", "--quiet"],
+                target_path=Path(scratch),
+            ).wait()
+            temporary = cached.with_name(f".{cached.name}.tmp")
+            shutil.copyfile(Path(scratch) / "static_index.html", temporary)
+            temporary.replace(cached)
+        for older in cache.glob("*.html"):
+            if older != cached:
+                older.unlink()
+    temporary = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(cached, temporary)
+    temporary.replace(target)
     return target

@@ -24,12 +24,7 @@ from dagster import (
     multi_asset,
 )
 
-from orchestration.checks import (
-    AUDITED_WAREHOUSE,
-    PUBLISHED_STORAGE_VERSION,
-    stage_audited_snapshot,
-    stage_marts,
-)
+from orchestration.checks import AUDITED_WAREHOUSE
 from orchestration.resources import (
     ExportsFolderResource,
     LandingFolderResource,
@@ -40,6 +35,11 @@ from pipelines.landing import input_checksums
 from pipelines.parquet_marts import stage_parquet_marts
 from pipelines.policy_feed import FEED_NAME, POLICY_FEED
 from pipelines.portal_feeds import PORTAL_FEEDS
+from pipelines.published_warehouse import (
+    PUBLISHED_STORAGE_VERSION,
+    stage_audited_snapshot,
+    stage_marts,
+)
 
 PUBLISHED_WAREHOUSE = AssetKey("published_warehouse")
 PARQUET_MARTS = AssetKey("parquet_marts")

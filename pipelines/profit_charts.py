@@ -38,6 +38,10 @@ def _values(rows: list[dict[str, Any]]) -> alt.Data:
     )
 
 
+# The profit map's captions: pixels per line, and between a bar's end and its caption.
+_CAPTION_LINE, _CAPTION_GAP = 12, 4
+
+
 def profit_map_chart(cells: list[dict[str, Any]]) -> alt.LayerChart:
     rows = [
         {
@@ -52,16 +56,30 @@ def profit_map_chart(cells: list[dict[str, Any]]) -> alt.LayerChart:
     order = [row["cell"] for row in rows]
     base = alt.Chart(_values(rows)).encode(
         x=alt.X("cell:N", sort=order, title=None, axis=alt.Axis(labelAngle=-35)),
-        y=alt.Y("net_profit:Q", title="Net profit, 12 months"),
+        # Room beyond the longest bars for their two-line captions.
+        y=alt.Y(
+            "net_profit:Q",
+            title="Net profit, 12 months",
+            scale=alt.Scale(padding=_CAPTION_LINE * 2 + _CAPTION_GAP),
+        ),
     )
     bars = base.mark_bar().encode(
         color=alt.Color("segment_label:N", scale=_COLOURS, title="Segment"),
         tooltip=["cell:N", "customers:Q", "net_profit:Q", "profit_per_customer:Q"],
     )
-    labels = base.mark_text(dy=-4, fontSize=10, baseline="bottom", lineBreak="\n").encode(
-        text="caption:N"
+    # A caption sits beyond its bar's end: above a gain, below a loss. Vega draws the
+    # lines of a text downwards from its first, so above a bar the first line starts a
+    # line higher.
+    caption = {"fontSize": 10, "lineBreak": "\n", "lineHeight": _CAPTION_LINE}
+    above = base.transform_filter(alt.datum.net_profit >= 0).mark_text(
+        baseline="bottom", dy=-(_CAPTION_GAP + _CAPTION_LINE), **caption
     )
-    return alt.layer(bars, labels).properties(width=_WIDTH, height=320)
+    below = base.transform_filter(alt.datum.net_profit < 0).mark_text(
+        baseline="top", dy=_CAPTION_GAP, **caption
+    )
+    return alt.layer(
+        bars, above.encode(text="caption:N"), below.encode(text="caption:N")
+    ).properties(width=_WIDTH, height=320)
 
 
 def whale_curve_chart(curve: list[dict[str, Any]], peak: dict[str, Any]) -> alt.LayerChart:

@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import os
+import pickle
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pytest
@@ -17,6 +21,7 @@ from pipelines.demo_erp import DemoSummary, write_demo_erp
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 # The default demo of `make run` (800 customers, 24 months, seed 7): ~140 thousand lines,
 # two years for year-on-year stories, and the shape the README promises.
@@ -64,9 +69,35 @@ def dbt_manifest() -> None:
     prepare_dbt_manifest()
 
 
+Built = TypeVar("Built")
+
+
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Built]
+) -> Built:
+    """`build(folder)` once per pytest run, whatever the number of xdist workers (`make
+    test` runs two): the first worker to ask builds under a lock in the run's shared
+    temporary folder, the others wait and read what it pickled there. A plain pytest
+    process has that folder to itself."""
+    # A worker's base folder is `popen-gwN` inside the run's own.
+    run_folder = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        run_folder = run_folder.parent
+    shared = run_folder / "built_once"
+    shared.mkdir(exist_ok=True)
+    result = shared / f"{name}.pickle"
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not result.exists():
+            folder = shared / name
+            folder.mkdir()
+            result.write_bytes(pickle.dumps(build(folder)))
+    return pickle.loads(result.read_bytes())
+
+
 @pytest.fixture(scope="session")
 def demo_extract(tmp_path_factory: pytest.TempPathFactory) -> DemoSummary:
-    return write_demo_erp(tmp_path_factory.mktemp("landing"), **DEMO)
+    return built_once(tmp_path_factory, "landing", lambda folder: write_demo_erp(folder, **DEMO))
 
 
 def run_oasis(
@@ -99,19 +130,35 @@ def run_oasis(
     return BuiltWarehouse(warehouse, home, demo, output.getvalue())
 
 
+def warehouse_built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], BuiltWarehouse]
+) -> BuiltWarehouse:
+    """A warehouse `build` makes once per pytest run (`built_once`), handed to each worker as
+    a copy of its own: a worker's tests may write into their home (reports, `oasis check`,
+    snapshots) while another worker's tests read theirs."""
+    original = built_once(tmp_path_factory, name, build)
+    return copy_of(original, tmp_path_factory.mktemp(name) / "home")
+
+
 @pytest.fixture(scope="session")
 def built_warehouse(
     demo_extract: DemoSummary, tmp_path_factory: pytest.TempPathFactory
 ) -> BuiltWarehouse:
-    return run_oasis(demo_extract, tmp_path_factory.mktemp("oasis_home"))
+    return warehouse_built_once(
+        tmp_path_factory, "oasis_home", lambda folder: run_oasis(demo_extract, folder)
+    )
 
 
 @pytest.fixture(scope="session")
 def small_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
-    """A warehouse of SMALL_DEMO built once per session: tests take a `copy_of` it instead of
-    each paying a run of their own (a run's fixed cost, not the demo's size, dominates)."""
-    demo = write_demo_erp(tmp_path_factory.mktemp("small_landing"), **SMALL_DEMO)
-    return run_oasis(demo, tmp_path_factory.mktemp("small_oasis_home"))
+    """A warehouse of SMALL_DEMO built once per pytest run: tests take a `copy_of` it instead
+    of each paying a run of their own (a run's fixed cost, not the demo's size, dominates)."""
+
+    def build(folder: Path) -> BuiltWarehouse:
+        demo = write_demo_erp(folder / "landing", **SMALL_DEMO)
+        return run_oasis(demo, folder / "home")
+
+    return warehouse_built_once(tmp_path_factory, "small_oasis_home", build)
 
 
 def copy_of(built: BuiltWarehouse, home: Path) -> BuiltWarehouse:
@@ -121,4 +168,6 @@ def copy_of(built: BuiltWarehouse, home: Path) -> BuiltWarehouse:
     the home; the landing folder it indexed is the demo's, shared and never changed. Links
     stay links: `exports/marts` is one that the next publication switches."""
     shutil.copytree(built.home, home, symlinks=True)
-    return BuiltWarehouse(home / built.path.name, home, built.demo, built.run_output)
+    # What the run printed, as if it had run in the copy: its paths name the copy's files.
+    run_output = built.run_output.replace(str(built.home), str(home))
+    return BuiltWarehouse(home / built.path.name, home, built.demo, run_output)

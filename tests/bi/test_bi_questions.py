@@ -11,7 +11,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from orchestration.checks import published_path
+from pipelines.published_warehouse import published_path
 from pipelines.settings import REPO_ROOT
 from tests.conftest import BuiltWarehouse
 

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 from dagster import AssetCheckSeverity, DagsterInstance, ExecuteInProcessResult, materialize
 
-from orchestration.checks import audited_warehouse, published_path
+from orchestration.checks import audited_warehouse
 from orchestration.cli import main
 from orchestration.publish import publication
 from orchestration.resources import (
@@ -29,6 +29,7 @@ from orchestration.resources import (
     WarehouseResource,
 )
 from pipelines.demo_erp import write_demo_erp
+from pipelines.published_warehouse import published_path
 from tests.conftest import BuiltWarehouse
 
 

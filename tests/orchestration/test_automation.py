@@ -30,7 +30,11 @@ from orchestration.automation import (
     new_extracts_sensor,
     period_range_run_requests,
 )
-from orchestration.partitions import period_partitions
+from orchestration.partitions import (
+    PARTITION_RANGE_END_TAG,
+    PARTITION_RANGE_START_TAG,
+    period_partitions,
+)
 from orchestration.resources import LandingFolderResource
 from pipelines.demo_erp import DemoSummary, write_demo_erp
 
@@ -53,8 +57,8 @@ def instance(tmp_path: Path):
 def _requested_ranges(requests: list[RunRequest]) -> list[tuple[str, str]]:
     return [
         (
-            request.tags.get(ASSET_PARTITION_RANGE_START_TAG, request.partition_key),
-            request.tags.get(ASSET_PARTITION_RANGE_END_TAG, request.partition_key),
+            request.tags.get(PARTITION_RANGE_START_TAG, request.partition_key),
+            request.tags.get(PARTITION_RANGE_END_TAG, request.partition_key),
         )
         for request in requests
     ]
@@ -134,7 +138,9 @@ def test_month_close_runs_the_month_just_ended_once_its_pools_landed(
     latest = demo.closed_periods[-1]  # 2026-10: the demo's pools end there
     resources = {"landing": LandingFolderResource(path=str(demo.out_dir))}
     after_latest = datetime(int(latest[:4]), int(latest[5:]) + 1, 3, 6)
-    request = month_close_schedule(
+    schedule = month_close_schedule(close_day=3)
+    assert schedule.cron_schedule == "0 6 3 * *"
+    request = schedule(
         build_schedule_context(
             instance=instance, scheduled_execution_time=after_latest, resources=resources
         )
@@ -145,7 +151,7 @@ def test_month_close_runs_the_month_just_ended_once_its_pools_landed(
     a_month_later = datetime(
         after_latest.year + after_latest.month // 12, after_latest.month % 12 + 1, 3
     )
-    skipped = month_close_schedule(
+    skipped = schedule(
         build_schedule_context(
             instance=instance, scheduled_execution_time=a_month_later, resources=resources
         )
@@ -161,3 +167,11 @@ def test_changed_periods_become_one_run_per_unbroken_range() -> None:
         ["2026-03", "2025-11", "2026-02", "2025-12", "2027-01"], partitions
     )
     assert _requested_ranges(requests) == [("2025-11", "2025-12"), ("2026-02", "2026-03")]
+
+
+def test_our_range_tags_are_the_ones_dagster_reads() -> None:
+    # Dagster's own constants are private; the strings are what its backfill docs show.
+    assert (PARTITION_RANGE_START_TAG, PARTITION_RANGE_END_TAG) == (
+        ASSET_PARTITION_RANGE_START_TAG,
+        ASSET_PARTITION_RANGE_END_TAG,
+    )

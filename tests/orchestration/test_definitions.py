@@ -17,7 +17,7 @@ def defs() -> Definitions:
     # Imported once the session has prepared manifest.json: @dbt_assets reads it.
     from orchestration.definitions import defs
 
-    return defs
+    return defs()
 
 
 def _specs(defs: Definitions) -> dict[AssetKey, AssetSpec]:

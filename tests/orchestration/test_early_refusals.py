@@ -36,7 +36,7 @@ def _assert_refused_before_start(result: subprocess.CompletedProcess, home: Path
     last_line = result.stderr.strip().splitlines()[-1]
     assert words in last_line
     assert "Traceback" not in result.stderr
-    assert "Parsing the dbt project" not in result.stdout
+    assert "Reading the dbt project" not in result.stdout
     assert not (home / "dagster").exists()
 
 

@@ -13,13 +13,13 @@ from dagster import (
     asset,
     materialize,
 )
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
 from orchestration.event_log import BatchedSqliteEventLogStorage
-from orchestration.partitions import one_run_per_range
+from orchestration.partitions import (
+    PARTITION_RANGE_END_TAG,
+    PARTITION_RANGE_START_TAG,
+    one_run_per_range,
+)
 from pipelines.settings import REPO_ROOT
 
 PERIODS = StaticPartitionsDefinition(["2026-01", "2026-02", "2026-03", "2026-04"])
@@ -59,8 +59,8 @@ def _range_run(home: Path, monkeypatch: pytest.MonkeyPatch, batch_size: str) -> 
             [pnl_rows, customer_rows],
             instance=instance,
             tags={
-                ASSET_PARTITION_RANGE_START_TAG: "2026-02",
-                ASSET_PARTITION_RANGE_END_TAG: "2026-04",
+                PARTITION_RANGE_START_TAG: "2026-02",
+                PARTITION_RANGE_END_TAG: "2026-04",
             },
         )
         assert result.success

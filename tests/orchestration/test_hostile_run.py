@@ -21,7 +21,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.checks import published_path
+from pipelines.published_warehouse import published_path
 from pipelines.settings import REPO_ROOT, SettingsError, resolve_settings
 from tests.network_trace import connections_outside_loopback, strace_prefix
 from tests.ui_server import free_port, serving_ui

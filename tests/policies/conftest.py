@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.demo_erp import write_demo_erp
-from tests.conftest import BuiltWarehouse, run_oasis
+from tests.conftest import BuiltWarehouse, run_oasis, warehouse_built_once
 
 LONG_DEMO_CUSTOMERS = 200
 LONG_DEMO_MONTHS = 40
@@ -19,10 +19,10 @@ LONG_DEMO_MONTHS = 40
 
 @pytest.fixture(scope="session")
 def long_demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
-    demo = write_demo_erp(
-        tmp_path_factory.mktemp("long_landing"),
-        customers=LONG_DEMO_CUSTOMERS,
-        months=LONG_DEMO_MONTHS,
-        seed=7,
-    )
-    return run_oasis(demo, tmp_path_factory.mktemp("long_oasis_home"))
+    def build(folder):
+        demo = write_demo_erp(
+            folder / "landing", customers=LONG_DEMO_CUSTOMERS, months=LONG_DEMO_MONTHS, seed=7
+        )
+        return run_oasis(demo, folder / "home")
+
+    return warehouse_built_once(tmp_path_factory, "long_oasis_home", build)

@@ -14,7 +14,7 @@ def _asset_graph():
     # @dbt_assets reads manifest.json at import: the fixture's `oasis run` prepared it.
     from orchestration.definitions import defs
 
-    return defs.resolve_asset_graph()
+    return defs().resolve_asset_graph()
 
 
 def test_the_feed_is_published_only_after_the_warehouse_passed_its_checks(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from orchestration.checks import published_path
+from pipelines.published_warehouse import published_path
 from tests.conftest import BuiltWarehouse
 
 CENT = 0.005

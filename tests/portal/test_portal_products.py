@@ -37,7 +37,7 @@ def test_the_portal_marts_are_assets_of_the_portal_group_owned_by_commerce() -> 
     # Imported once the session has prepared manifest.json: @dbt_assets reads it.
     from orchestration.definitions import defs
 
-    specs = {spec.key: spec for spec in defs.resolve_all_asset_specs()}
+    specs = {spec.key: spec for spec in defs().resolve_all_asset_specs()}
     for mart in PORTAL_MARTS:
         spec = specs[AssetKey(["marts", mart])]
         assert spec.group_name == "portal", mart

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from orchestration.checks import published_path
+from pipelines.published_warehouse import published_path
 from tests.conftest import BuiltWarehouse
 
 CHROMIUM = "/usr/bin/chromium"

@@ -1,0 +1,63 @@
+"""`make bench`'s arithmetic and what it reads from a real run's Dagster history (the bench
+itself runs on a quiet machine, never in the suite)."""
+
+import math
+from pathlib import Path
+
+import pytest
+
+from orchestration.benchmark import (
+    BenchSize,
+    Measurement,
+    MonthlyRuns,
+    TimedRun,
+    _run_statistics,
+    growth_exponents,
+    write_report,
+)
+from tests.conftest import BuiltWarehouse
+
+
+def test_the_growth_exponent_is_one_for_linear_time_and_below_for_fixed_costs():
+    linear = growth_exponents([(1_000_000, 10.0), (100_000, 1.0)])
+    assert linear == [(100_000, 1_000_000, pytest.approx(1.0))]
+    [(_, _, flat)] = growth_exponents([(100_000, 50.0), (1_000_000, 70.0)])
+    assert flat == pytest.approx(math.log(70 / 50) / math.log(10))
+
+
+def _run(seconds: float, nodes: dict[str, float]) -> TimedRun:
+    return TimedRun(seconds, 1.5, {"oasis_dbt_models": seconds / 2}, nodes)
+
+
+def test_the_report_lists_the_nodes_above_one_percent_of_their_run(tmp_path: Path):
+    full = _run(100.0, {"marts/fct_invoice_line_pnl": 12.0, "marts/profit_map": 0.5})
+    measurements = [
+        Measurement(BenchSize(100_000), 99_000, 585, 0.6, full, 0.02, None),
+        Measurement(
+            BenchSize(1_000_000),
+            1_000_000,
+            5_848,
+            2.2,
+            _run(200.0, {}),
+            0.09,
+            MonthlyRuns(["2026-10"], _run(30.0, {}), "2025-11", _run(20.0, {})),
+        ),
+    ]
+    report = tmp_path / "benchmarks.md"
+    write_report(measurements, report, "make bench")
+    text = report.read_text()
+    assert "`marts/fct_invoice_line_pnl` 12.0" in text
+    assert "profit_map" not in text
+    assert "| 99,000 | 1,000,000 | 0.30 |" in text  # log(2) / log(1e6 / 99e3)
+    assert "| 1,000,000 | 24 | 200.0 | 2026-10 to 2026-10 | 30.0 | 15% |" in text
+
+
+def test_the_run_statistics_come_from_the_runs_dagster_history(
+    small_warehouse: BuiltWarehouse, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("DAGSTER_HOME", str(small_warehouse.home / "dagster"))
+    stages, nodes = _run_statistics(small_warehouse.home / "dagster")
+    assert {"ingest (all extracts)", "oasis_dbt_models", "audited_warehouse"} <= set(stages)
+    assert all(seconds >= 0 for seconds in stages.values())
+    assert "marts/fct_invoice_line_pnl" in nodes
+    assert any(not name.startswith(("marts/", "intermediate/", "staging/")) for name in nodes)

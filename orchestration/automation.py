@@ -4,6 +4,7 @@ may hold), add the periods they find as partitions (first period in the extracts
 the latest closed one), and request runs of `oasis_build` for the periods that need one."""
 
 import json
+import os
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -26,7 +27,8 @@ from orchestration.partitions import (
     period_partitions,
 )
 from orchestration.resources import LandingFolderResource
-from pipelines.landing import LandingScan
+from pipelines.landing import LandingScan, scan_landing
+from pipelines.settings import resolve_settings
 
 # The job every run starts (orchestration/definitions.py): all assets, for a range of periods.
 JOB_NAME = "oasis_build"
@@ -78,12 +80,17 @@ def period_range_run_requests(periods: Iterable[str], partitions: list[str]) -> 
     description=(
         "Watches the landing folder. Files that are new or changed (by path, size and "
         "modification time, kept in the cursor) request a run of the closed periods they "
-        "hold; a changed customers or products file requests the latest closed period."
+        "hold; a changed customers or products file requests the latest closed period. "
+        "A database source: the periods whose row count or latest update changed (one "
+        "aggregate query per table) are staged and run (docs/sources.md)."
     ),
 )
 def new_extracts_sensor(
     context: SensorEvaluationContext, landing: LandingFolderResource
 ) -> SensorResult | SkipReason:
+    settings = resolve_settings(os.environ)
+    if settings.origin is not None and settings.origin.startswith(("postgresql:", "postgres:")):
+        return _database_tick(context, settings, landing)
     scan = landing.scan()
     partitions = partition_periods(scan)
     if not partitions:
@@ -97,6 +104,57 @@ def new_extracts_sensor(
         run_requests=period_range_run_requests(changed, partitions),
         dynamic_partitions_requests=[period_partitions.build_add_request(new_partitions)],
         cursor=json.dumps(scan.fingerprints()),
+    )
+
+
+def _database_tick(
+    context: SensorEvaluationContext, settings, landing: LandingFolderResource
+) -> SensorResult | SkipReason:
+    """A database source: one aggregate query per table (rows and latest update per
+    period, the cursor keeps them); the periods that moved are staged and run."""
+    from pipelines.sources.mapping import read_mapping
+    from pipelines.sources.readers import DatabaseReader
+    from pipelines.sources.staging import (
+        periods_changed_in_source,
+        source_fingerprints,
+        stage_source,
+    )
+
+    mapping = read_mapping(settings.mapping) if settings.mapping else {}
+    reader = DatabaseReader(settings.origin)
+    try:
+        now = source_fingerprints(reader, mapping, settings.source_files)
+        seen = json.loads(context.cursor) if context.cursor else {}
+        earlier = seen.get("database", {})
+        scan = landing.scan()
+        latest = max(scan.closed_periods) if scan.closed_periods else None
+        changed = periods_changed_in_source(earlier, now, latest)
+        if changed or not scan.periods:
+            staged_periods = None if not scan.periods else sorted(changed)
+            stage_source(
+                reader,
+                mapping,
+                settings.source,
+                periods=staged_periods,
+                files=settings.source_files,
+            )
+            scan = landing.scan()
+    finally:
+        reader.close()
+    partitions = partition_periods(scan)
+    if not partitions:
+        return SkipReason(f"no closed period (no cost pools) in {reader.label} yet")
+    # The files beside the database (cost pools, the ledger) are watched as files are.
+    files = scan_landing(settings.source_files) if settings.source_files else None
+    if files is not None:
+        changed |= files.periods_changed_since(seen.get("files", {}))
+    new_partitions = sorted(
+        set(partitions) - set(context.instance.get_dynamic_partitions(period_partitions.name))
+    )
+    return SensorResult(
+        run_requests=period_range_run_requests(changed, partitions),
+        dynamic_partitions_requests=[period_partitions.build_add_request(new_partitions)],
+        cursor=json.dumps({"database": now, "files": files.fingerprints() if files else {}}),
     )
 
 

@@ -92,9 +92,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--source",
+        help="landing folder of ERP extracts, or a database URL postgresql://user@host:port/db "
+        "(password in PGPASSWORD or ~/.pgpass) (env OASIS_SOURCE; default: the demo extract, "
+        "generated when missing; docs/sources.md)",
+    )
+    run.add_argument(
+        "--mapping",
         type=Path,
-        help="landing folder of ERP extracts (env OASIS_SOURCE; default: the demo extract, "
-        "generated when missing)",
+        help="YAML mapping of the source's tables onto the contract, e.g. mappings/odoo.yml "
+        "(env OASIS_MAPPING; docs/sources.md)",
+    )
+    run.add_argument(
+        "--files",
+        dest="source_files",
+        type=Path,
+        help="landing folder beside a database, for the tables it lacks, e.g. cost_pools and "
+        "gl_summary (env OASIS_SOURCE_FILES)",
     )
     run.add_argument(
         "--warehouse", type=Path, help="DuckDB file (env OASIS_WAREHOUSE; .oasis/warehouse.duckdb)"
@@ -188,8 +201,10 @@ def _parser() -> argparse.ArgumentParser:
 
     ui = commands.add_parser("ui", help="start Dagster's web UI on this project")
     ui.add_argument("--port", type=int, default=3000, help="port of the web UI (3000)")
-    ui.add_argument("--source", type=Path, help="as for `oasis run`")
+    ui.add_argument("--source", help="as for `oasis run`")
     ui.add_argument("--warehouse", type=Path, help="as for `oasis run`")
+    ui.add_argument("--mapping", type=Path, help="as for `oasis run`")
+    ui.add_argument("--files", dest="source_files", type=Path, help="as for `oasis run`")
     ui.set_defaults(command=_ui, parser=ui)
     return parser
 
@@ -219,7 +234,11 @@ def _prepare(arguments: argparse.Namespace) -> tuple[Settings, LandingScan]:
     Returns the settings and the scan of the landing folder."""
     try:
         settings = resolve_settings(
-            os.environ, source=arguments.source, warehouse=arguments.warehouse
+            os.environ,
+            source=arguments.source,
+            warehouse=arguments.warehouse,
+            mapping=getattr(arguments, "mapping", None),
+            source_files=getattr(arguments, "source_files", None),
         )
     except SettingsError as error:
         raise SystemExit(f"oasis: {error}") from None
@@ -229,7 +248,7 @@ def _prepare(arguments: argparse.Namespace) -> tuple[Settings, LandingScan]:
     _seed_dagster_instance(settings, os.environ)
     if settings.uses_demo_source:
         _ensure_demo_source(settings.source)
-    elif not settings.source.is_dir():
+    elif settings.origin is None and not settings.source.is_dir():
         raise SystemExit(f"oasis: the landing folder {settings.source} does not exist")
 
     from orchestration.dbt_project import prepare_dbt_manifest
@@ -344,13 +363,19 @@ def _refuse_early(arguments: argparse.Namespace) -> None:
         )
     try:
         settings = resolve_settings(
-            os.environ, source=arguments.source, warehouse=arguments.warehouse
+            os.environ,
+            source=arguments.source,
+            warehouse=arguments.warehouse,
+            mapping=getattr(arguments, "mapping", None),
+            source_files=getattr(arguments, "source_files", None),
         )
     except SettingsError as error:
         raise SystemExit(f"oasis: {error}") from None
     from pipelines.extract_loader import EXTRACT_SUFFIXES
 
-    if not settings.uses_demo_source:
+    if settings.origin is not None:
+        _refuse_unreadable_origin(settings)
+    elif not settings.uses_demo_source:
         if not settings.source.is_dir():
             raise SystemExit(f"oasis: the landing folder {settings.source} does not exist")
         if not any(
@@ -381,6 +406,56 @@ def _refuse_early(arguments: argparse.Namespace) -> None:
     except WarehouseBusyError as error:
         raise SystemExit(f"oasis: {error}") from None
     _keep_method_settings(settings.warehouse, arguments.method_vars)
+
+
+def _refuse_unreadable_origin(settings: Settings) -> None:
+    """A staged source: the mapping must be sound and a folder must exist."""
+    from pipelines.sources.mapping import MappingError, read_mapping
+    from pipelines.sources.readers import SourceError, is_database_url, require_no_password
+
+    try:
+        if is_database_url(settings.origin):
+            require_no_password(settings.origin)
+        elif not Path(settings.origin).is_dir():
+            raise SystemExit(f"oasis: the landing folder {settings.origin} does not exist")
+        if settings.mapping is not None:
+            read_mapping(settings.mapping)
+    except (MappingError, SourceError) as error:
+        raise SystemExit(f"oasis: {error}") from None
+    if settings.source_files is not None and not settings.source_files.is_dir():
+        raise SystemExit(f"oasis: the folder of files {settings.source_files} does not exist")
+
+
+def _stage_origin(settings: Settings, first: str | None, last: str | None) -> None:
+    """Reads a database (or ERP-shaped files through a mapping) into the staged landing
+    folder: a period run only its periods (the query's date range), else everything."""
+    from orchestration.automation import months_between
+    from pipelines.sources.mapping import MappingError, read_mapping
+    from pipelines.sources.readers import (
+        DatabaseReader,
+        FolderReader,
+        SourceError,
+        is_database_url,
+    )
+    from pipelines.sources.staging import stage_source
+
+    periods = months_between(first, last) if first else None
+    scope = "every period" if periods is None else _months(first, last)
+    origin = settings.origin
+    print(f"Reading {scope} of the source into {settings.source} ...", flush=True)
+    try:
+        mapping = read_mapping(settings.mapping) if settings.mapping else {}
+        reader = DatabaseReader(origin) if is_database_url(origin) else FolderReader(Path(origin))
+        try:
+            staged = stage_source(
+                reader, mapping, settings.source, periods=periods, files=settings.source_files
+            )
+        finally:
+            reader.close()
+    except (MappingError, SourceError) as error:
+        raise SystemExit(f"oasis: {error}") from None
+    rows = sum(table.rows for table in staged)
+    print(f"  {rows:,} records from {reader.label}", flush=True)
 
 
 def _keep_method_settings(warehouse: Path, texts: list[str]) -> None:
@@ -417,6 +492,19 @@ def _require_writable(folder: Path) -> None:
 
 def _run(arguments: argparse.Namespace) -> int:
     _refuse_early(arguments)
+    settings = resolve_settings(
+        os.environ,
+        source=arguments.source,
+        warehouse=arguments.warehouse,
+        mapping=arguments.mapping,
+        source_files=arguments.source_files,
+    )
+    if settings.origin is not None:
+        _stage_origin(
+            settings,
+            arguments.period or arguments.period_from,
+            arguments.period or arguments.period_to,
+        )
     settings, scan = _prepare(arguments)
     from orchestration.automation import partition_periods
 
@@ -675,6 +763,20 @@ def _mid_updates(warehouse: Path) -> list[MidUpdate]:
 
 
 def _ui(arguments: argparse.Namespace) -> int:
+    try:
+        settings = resolve_settings(
+            os.environ,
+            source=arguments.source,
+            warehouse=arguments.warehouse,
+            mapping=arguments.mapping,
+            source_files=arguments.source_files,
+        )
+    except SettingsError as error:
+        raise SystemExit(f"oasis: {error}") from None
+    if settings.origin is not None:
+        # The UI shows the periods of the staged folder; the sensor keeps it up to date.
+        _refuse_unreadable_origin(settings)
+        _stage_origin(settings, None, None)
     settings, _ = _prepare(arguments)
     command = [
         sys.executable,

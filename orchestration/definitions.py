@@ -42,6 +42,8 @@ from pipelines.settings import resolve_settings
 @definitions
 def defs() -> Definitions:
     settings = resolve_settings(os.environ)
+    # `oasis` sets it; `dagster dev` started by hand reads the source folder itself.
+    os.environ.setdefault("OASIS_LANDING", str(settings.source))
     oasis_build = define_asset_job(
         JOB_NAME,
         selection=AssetSelection.all(),
@@ -75,7 +77,7 @@ def defs() -> Definitions:
                 lock_wait_seconds=EnvVar.int("OASIS_WAREHOUSE_LOCK_WAIT"),
             ),
             "landing": LandingFolderResource(
-                path=EnvVar("OASIS_SOURCE"),
+                path=EnvVar("OASIS_LANDING"),
                 company_currency=EnvVar("OASIS_CURRENCY"),
                 index_path=str(settings.landing_index),
             ),

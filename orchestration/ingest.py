@@ -23,6 +23,7 @@ from orchestration.resources import LandingFolderResource, WarehouseResource
 from pipelines.contract import LOAD_ORDER, PERIOD_TABLES, TABLES, Table
 from pipelines.extract_loader import landing_periods, load_table
 from pipelines.mid_update import mark_mid_update, mid_updates
+from pipelines.sources.staging import label_quarantine
 
 
 def erp_asset_key(table_name: str) -> AssetKey:
@@ -72,6 +73,8 @@ def _erp_extract_asset(table: Table) -> AssetsDefinition:
                 company_currency=landing.company_currency or None,
                 periods=periods,
             )
+            # A staged database or mapped source: quarantine names its table and key.
+            label_quarantine(connection, Path(landing.path), table.name)
         scope_text = "every period" if periods is None else ", ".join(periods)
         summary = (
             f"{table.name} ({scope_text}): {result.rows_loaded:,} rows loaded "

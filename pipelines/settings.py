@@ -6,7 +6,9 @@ Dagster UI and dbt see the same places:
 | variable            | default                          | what it is                        |
 |---------------------|----------------------------------|-----------------------------------|
 | OASIS_HOME          | .oasis (in the checkout)         | local state, git-ignored          |
-| OASIS_SOURCE        | $OASIS_HOME/demo                 | the landing folder (CONTRACT.md)  |
+| OASIS_SOURCE        | $OASIS_HOME/demo                 | landing folder or postgresql:// URL |
+| OASIS_MAPPING       | none                             | YAML mapping (mappings/)          |
+| OASIS_SOURCE_FILES  | none                             | folder beside a database          |
 | OASIS_WAREHOUSE     | $OASIS_HOME/warehouse.duckdb     | the DuckDB warehouse              |
 | OASIS_REPORTS       | reports/ beside the warehouse    | run and audit reports for people  |
 | OASIS_EXPORTS       | exports/ beside the warehouse    | feeds for other systems           |
@@ -18,7 +20,9 @@ Dagster UI and dbt see the same places:
 State belongs to its warehouse: the reports, the exports, the landing index and the Dagster
 instance (its run history) live in the warehouse's folder unless set explicitly, so a
 second warehouse (`--warehouse ./wh/w.duckdb`) never compares its feed with the first's.
-The default warehouse is in $OASIS_HOME, so its state is there too.
+The default warehouse is in $OASIS_HOME, so its state is there too. A database or a
+mapped source is staged before each run into `staged_source/` there, the landing folder
+the loader then reads (docs/sources.md); Oasis sets OASIS_LANDING to the folder it loads.
 
 A run holds its warehouse for its whole length; another run of the same warehouse waits
 OASIS_WAREHOUSE_LOCK_WAIT seconds for it, then fails naming the holder (0: at once).
@@ -87,6 +91,13 @@ class Settings:
     dagster_instance: str = "sqlite"
     # The day of the month the month-close schedule runs the month just closed.
     month_close_day: int = 3
+    # A source staged into `source` before each run (docs/sources.md): a database URL,
+    # or a folder of ERP-shaped files read through `mapping`; None: `source` is the
+    # landing folder itself.
+    origin: str | None = None
+    mapping: Path | None = None
+    # Beside a database: a landing folder for the tables it lacks (cost_pools, gl_summary).
+    source_files: Path | None = None
 
     @property
     def uses_demo_source(self) -> bool:
@@ -115,7 +126,11 @@ class Settings:
         """The same settings as environment variables, for Dagster and dbt."""
         return {
             "OASIS_HOME": str(self.home),
-            "OASIS_SOURCE": str(self.source),
+            "OASIS_SOURCE": self.origin or str(self.source),
+            "OASIS_MAPPING": str(self.mapping or ""),
+            "OASIS_SOURCE_FILES": str(self.source_files or ""),
+            # The folder the loader reads: the source itself, or where it is staged.
+            "OASIS_LANDING": str(self.source),
             "OASIS_WAREHOUSE": str(self.warehouse),
             "OASIS_REPORTS": str(self.reports),
             "OASIS_EXPORTS": str(self.exports),
@@ -131,19 +146,33 @@ class Settings:
 def resolve_settings(
     environ: Mapping[str, str],
     *,
-    source: Path | None = None,
+    source: Path | str | None = None,
     warehouse: Path | None = None,
+    mapping: Path | None = None,
+    source_files: Path | None = None,
 ) -> Settings:
     home = Path(environ.get("OASIS_HOME", REPO_ROOT / ".oasis")).resolve()
+    given = str(source) if source else environ.get("OASIS_SOURCE") or None
+    mapping = mapping or (Path(environ["OASIS_MAPPING"]) if environ.get("OASIS_MAPPING") else None)
+    source_files = source_files or (
+        Path(environ["OASIS_SOURCE_FILES"]) if environ.get("OASIS_SOURCE_FILES") else None
+    )
+    database = given if given and given.startswith(("postgresql://", "postgres://")) else None
 
     def pick(flag: Path | None, variable: str, default: Path) -> Path:
         chosen = flag or (Path(environ[variable]) if environ.get(variable) else default)
         return chosen.resolve()
 
     warehouse = _dbt_duckdb_can_name(pick(warehouse, "OASIS_WAREHOUSE", home / "warehouse.duckdb"))
+    folder = None if database else (Path(given).resolve() if given else home / "demo")
+    staged = database is not None or mapping is not None
     return Settings(
         home=home,
-        source=pick(source, "OASIS_SOURCE", home / "demo"),
+        # A staged source lands beside the warehouse: its state, like the landing index.
+        source=warehouse.parent / "staged_source" if staged else folder,
+        origin=(database or str(folder)) if staged else None,
+        mapping=mapping.resolve() if mapping else None,
+        source_files=source_files.resolve() if source_files else None,
         warehouse=warehouse,
         reports=pick(None, "OASIS_REPORTS", warehouse.parent / "reports"),
         exports=pick(None, "OASIS_EXPORTS", warehouse.parent / "exports"),

@@ -52,6 +52,27 @@ def test_an_empty_landing_folder_is_refused_before_start(tmp_path: Path) -> None
     _assert_refused_before_start(result, tmp_path, f"the landing folder {empty} holds no extract")
 
 
+def test_a_password_in_the_source_url_is_refused_before_start_and_never_shown(
+    tmp_path: Path,
+) -> None:
+    result = _oasis_run(tmp_path, "--source", "postgresql://erp:s3cret@127.0.0.1:1/erp")
+    _assert_refused_before_start(result, tmp_path, "PGPASSWORD or a ~/.pgpass file")
+    assert "s3cret" not in result.stdout + result.stderr
+
+
+def test_a_bad_mapping_line_is_refused_before_start(tmp_path: Path, landing: Path) -> None:
+    mapping = tmp_path / "erp.yml"
+    mapping.write_text(
+        "version: 1\ntables:\n  customers:\n    from: partners\n    key: id\n"
+        "    columns:\n      customer_id: id\n      customer_name: name\n"
+        "      territory: area\n"
+    )
+    result = _oasis_run(tmp_path, "--source", str(landing), "--mapping", str(mapping))
+    _assert_refused_before_start(
+        result, tmp_path, f"{mapping}, line 9: customers.territory is not a column"
+    )
+
+
 def test_a_warehouse_in_use_is_refused_before_start(tmp_path: Path, landing: Path) -> None:
     warehouse = tmp_path / "warehouse.duckdb"
     with hold_warehouse_lock(warehouse):

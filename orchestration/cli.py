@@ -227,21 +227,27 @@ def _demo(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _source_settings(arguments: argparse.Namespace) -> Settings:
+    """The settings of `oasis run` and `oasis ui`: their source, mapping, files beside the
+    source and warehouse flags over the environment; a bad one ends the command in a line."""
+    try:
+        return resolve_settings(
+            os.environ,
+            source=arguments.source,
+            warehouse=arguments.warehouse,
+            mapping=arguments.mapping,
+            source_files=arguments.source_files,
+        )
+    except SettingsError as error:
+        raise SystemExit(f"oasis: {error}") from None
+
+
 def _prepare(arguments: argparse.Namespace) -> tuple[Settings, LandingScan]:
     """Resolves settings, exports them for Dagster and dbt, seeds the Dagster instance,
     creates the demo extract when it is the source and missing, parses dbt and registers
     the landing folder's periods (at once: both mostly wait on other processes or DuckDB).
     Returns the settings and the scan of the landing folder."""
-    try:
-        settings = resolve_settings(
-            os.environ,
-            source=arguments.source,
-            warehouse=arguments.warehouse,
-            mapping=getattr(arguments, "mapping", None),
-            source_files=getattr(arguments, "source_files", None),
-        )
-    except SettingsError as error:
-        raise SystemExit(f"oasis: {error}") from None
+    settings = _source_settings(arguments)
     os.environ.update(TOOL_ENVIRONMENT)
     os.environ.update(settings.as_environment())
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
@@ -361,16 +367,7 @@ def _refuse_early(arguments: argparse.Namespace) -> None:
         raise SystemExit(
             f"oasis run: --from {arguments.period_from} comes after --to {arguments.period_to}"
         )
-    try:
-        settings = resolve_settings(
-            os.environ,
-            source=arguments.source,
-            warehouse=arguments.warehouse,
-            mapping=getattr(arguments, "mapping", None),
-            source_files=getattr(arguments, "source_files", None),
-        )
-    except SettingsError as error:
-        raise SystemExit(f"oasis: {error}") from None
+    settings = _source_settings(arguments)
     from pipelines.extract_loader import EXTRACT_SUFFIXES
 
     if settings.origin is not None:
@@ -492,13 +489,7 @@ def _require_writable(folder: Path) -> None:
 
 def _run(arguments: argparse.Namespace) -> int:
     _refuse_early(arguments)
-    settings = resolve_settings(
-        os.environ,
-        source=arguments.source,
-        warehouse=arguments.warehouse,
-        mapping=arguments.mapping,
-        source_files=arguments.source_files,
-    )
+    settings = _source_settings(arguments)
     if settings.origin is not None:
         _stage_origin(
             settings,
@@ -763,16 +754,7 @@ def _mid_updates(warehouse: Path) -> list[MidUpdate]:
 
 
 def _ui(arguments: argparse.Namespace) -> int:
-    try:
-        settings = resolve_settings(
-            os.environ,
-            source=arguments.source,
-            warehouse=arguments.warehouse,
-            mapping=arguments.mapping,
-            source_files=arguments.source_files,
-        )
-    except SettingsError as error:
-        raise SystemExit(f"oasis: {error}") from None
+    settings = _source_settings(arguments)
     if settings.origin is not None:
         # The UI shows the periods of the staged folder; the sensor keeps it up to date.
         _refuse_unreadable_origin(settings)

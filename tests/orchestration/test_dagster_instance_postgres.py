@@ -82,7 +82,9 @@ def test_oasis_refuses_an_unknown_instance_setting_before_touching_anything(
     monkeypatch.setenv("OASIS_HOME", str(tmp_path))
     monkeypatch.setenv("OASIS_DAGSTER_INSTANCE", "mysql")
     with pytest.raises(SystemExit, match="oasis: OASIS_DAGSTER_INSTANCE is 'mysql'"):
-        cli._prepare(argparse.Namespace(source=None, warehouse=None))
+        cli._prepare(
+            argparse.Namespace(source=None, warehouse=None, mapping=None, source_files=None)
+        )
     assert list(tmp_path.iterdir()) == []
 
 

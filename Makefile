@@ -35,7 +35,7 @@ test: install system-packages pytest lint
 # Two workers, each test module on one of them (its module fixtures built once); the
 # session's warehouses are built once for both (tests/conftest.py, `built_once`).
 pytest: install
-	$(BIN)/python -m pytest -n 2 --dist loadscope
+	$(BIN)/python -m pytest -n 2 --dist loadscope --durations=25
 
 lint: install
 	$(BIN)/ruff check .

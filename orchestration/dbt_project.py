@@ -44,6 +44,12 @@ oasis_dbt_project = DbtProject(
 )
 
 
+# Beside manifest.json: the fingerprint of the project it was parsed from.
+MANIFEST_FINGERPRINT = (
+    oasis_dbt_project.project_dir / oasis_dbt_project.target_path / "manifest.fingerprint"
+)
+
+
 def prepare_dbt_manifest() -> None:
     """Writes manifest.json (`dbt parse`) when the project changed since the last parse.
     `oasis run`, `oasis ui` and the tests call it first: dagster-dbt only prepares the
@@ -54,19 +60,21 @@ def prepare_dbt_manifest() -> None:
     An unchanged project is not parsed again (3-6 s of every run's start-up, issue 16), and
     the check and the parse hold a lock: two runs started together from one checkout (two
     warehouses, or the test suite's workers) never read a manifest the other is writing."""
-    target = oasis_dbt_project.project_dir / oasis_dbt_project.target_path
-    target.mkdir(parents=True, exist_ok=True)
-    fingerprint_file = target / "manifest.fingerprint"
-    with (target / ".parse.lock").open("w") as lock:
+    MANIFEST_FINGERPRINT.parent.mkdir(parents=True, exist_ok=True)
+    with (MANIFEST_FINGERPRINT.parent / ".parse.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         fingerprint = project_fingerprint(oasis_dbt_project.project_dir, os.environ)
-        manifest = target / "manifest.json"
-        if manifest.exists() and _read(fingerprint_file) == fingerprint:
+        if oasis_dbt_project.manifest_path.exists() and manifest_fingerprint() == fingerprint:
             return
-        fingerprint_file.unlink(missing_ok=True)
+        MANIFEST_FINGERPRINT.unlink(missing_ok=True)
         dbt = dbt_cli_resource()
         dbt.cli(["parse", "--quiet"], target_path=oasis_dbt_project.target_path).wait()
-        fingerprint_file.write_text(fingerprint)
+        MANIFEST_FINGERPRINT.write_text(fingerprint)
+
+
+def manifest_fingerprint() -> str | None:
+    """The project fingerprint that manifest.json was parsed from (None before a parse)."""
+    return MANIFEST_FINGERPRINT.read_text() if MANIFEST_FINGERPRINT.exists() else None
 
 
 # What `dbt parse` reads. profiles.yml is left out: its settings (the warehouse's path,
@@ -94,10 +102,6 @@ def project_fingerprint(project_dir: Path, environ: Mapping[str, str]) -> str:
     for name in sorted(variables):
         digest.update(f"{name}={environ.get(name)}\0".encode())
     return digest.hexdigest()
-
-
-def _read(path: Path) -> str | None:
-    return path.read_text() if path.exists() else None
 
 
 def dbt_cli_resource() -> DbtCliResource:

@@ -5,7 +5,6 @@ In a module of its own: orchestration/publish.py imports the audit, which import
 orchestration/reports.py, so the run report's module cannot depend on the publication.
 """
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 from dagster_dbt import DbtCliResource
 
-from orchestration.dbt_project import oasis_dbt_project, project_fingerprint
+from orchestration.dbt_project import manifest_fingerprint, oasis_dbt_project
 from orchestration.publish import PUBLISHED_WAREHOUSE
 from orchestration.resources import ReportsFolderResource, WarehouseResource
 from pipelines.audit_report import DBT_DOCS_FILE, run_report_folder, write_index
@@ -64,29 +63,28 @@ def write_dbt_docs(dbt: DbtCliResource, target: Path, cache: Path) -> Path:
     false` into it under DO_NOT_TRACK (tests/reports check no request leaves the page).
 
     The site changes only when the project does (the catalog lists the models' columns and
-    types, not their rows), so it is generated once per project fingerprint
-    (orchestration/dbt_project.py) and copied into every later run's folder: a month-close
-    run saves the 6-10 s of starting dbt and reading the catalog."""
-    fingerprint = project_fingerprint(oasis_dbt_project.project_dir, os.environ)
-    cached = cache / f"{fingerprint[:16]}.html"
+    types, not their rows), so it is generated once per project fingerprint (the one
+    `dbt parse` recorded, orchestration/dbt_project.py) and copied into every later run's
+    folder: a month-close run saves the 6-10 s of starting dbt and reading the catalog."""
+    cached = cache / f"{manifest_fingerprint()[:16]}.html"
     if not cached.is_file():
         cache.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="oasis-dbt-docs-") as scratch:
-            shutil.copyfile(
-                oasis_dbt_project.project_dir / oasis_dbt_project.target_path / "manifest.json",
-                Path(scratch) / "manifest.json",
-            )
+            shutil.copyfile(oasis_dbt_project.manifest_path, Path(scratch) / "manifest.json")
             dbt.cli(
                 ["docs", "generate", "--static", "--no-compile", "--quiet"],
                 target_path=Path(scratch),
             ).wait()
-            temporary = cached.with_name(f".{cached.name}.tmp")
-            shutil.copyfile(Path(scratch) / "static_index.html", temporary)
-            temporary.replace(cached)
+            _copy_whole(Path(scratch) / "static_index.html", cached)
         for older in cache.glob("*.html"):
             if older != cached:
                 older.unlink()
-    temporary = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(cached, temporary)
-    temporary.replace(target)
+    _copy_whole(cached, target)
     return target
+
+
+def _copy_whole(source: Path, target: Path) -> None:
+    """Copied beside `target` and renamed over it: a reader never sees half a page."""
+    temporary = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(source, temporary)
+    temporary.replace(target)

@@ -204,30 +204,22 @@ def _run_statistics(dagster_home: Path) -> tuple[dict[str, float], dict[str, flo
             stage = "ingest (all extracts)" if step.step_key.startswith("erp__") else step.step_key
             seconds = (step.end_time or 0) - (step.start_time or 0)
             stages[stage] = stages.get(stage, 0.0) + seconds
+        # Where each kind of event keeps its node's name and metadata.
+        readers = {
+            DagsterEventType.ASSET_MATERIALIZATION: lambda data: (
+                data.materialization.asset_key.to_user_string(),
+                data.materialization.metadata,
+            ),
+            DagsterEventType.ASSET_CHECK_EVALUATION: lambda data: (data.check_name, data.metadata),
+        }
         nodes: dict[str, float] = {}
-        for event_type in (
-            DagsterEventType.ASSET_MATERIALIZATION,
-            DagsterEventType.ASSET_CHECK_EVALUATION,
-        ):
+        for event_type, read in readers.items():
             for record in instance.get_records_for_run(
                 run.run_id, of_type=event_type, limit=100_000
             ).records:
-                event = record.event_log_entry.dagster_event
-                data = event.event_specific_data
-                metadata = (
-                    data.materialization.metadata
-                    if event_type == DagsterEventType.ASSET_MATERIALIZATION
-                    else data.metadata
-                )
-                duration = metadata.get("Execution Duration")
-                if duration is None:
-                    continue
-                name = (
-                    data.materialization.asset_key.to_user_string()
-                    if event_type == DagsterEventType.ASSET_MATERIALIZATION
-                    else data.check_name
-                )
-                nodes[name] = float(duration.value)
+                name, metadata = read(record.event_log_entry.dagster_event.event_specific_data)
+                if "Execution Duration" in metadata:
+                    nodes[name] = float(metadata["Execution Duration"].value)
     return stages, nodes
 
 

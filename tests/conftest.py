@@ -161,6 +161,39 @@ def small_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     return warehouse_built_once(tmp_path_factory, "small_oasis_home", build)
 
 
+# The long demo of the policy stories: the default demo (24 months) reaches one yearly
+# window back; the lifetime exemption looks three years back, and with 10 reps a handful of
+# invoices decides who overrides most. 40 months give complete yearly windows back three
+# years, for growth and for the lifetime exemption.
+LONG_DEMO = {"customers": 200, "months": 40, "seed": 7}
+
+
+@pytest.fixture(scope="session")
+def long_demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    def build(folder: Path) -> BuiltWarehouse:
+        return run_oasis(write_demo_erp(folder / "landing", **LONG_DEMO), folder / "home")
+
+    return warehouse_built_once(tmp_path_factory, "long_oasis_home", build)
+
+
+# Which xdist worker builds which of the session's warehouses before its first test: the
+# default demo on one worker, the long and the small demo on the other. Left to the tests'
+# order, both workers' first modules want the default demo and one waits idle for the
+# other's build (146 s of a fresh clone's `make test`).
+BUILT_FIRST_BY_WORKER = {
+    "gw0": ("built_warehouse",),
+    "gw1": ("long_demo_warehouse", "small_warehouse"),
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def warehouses_built_first(request: pytest.FixtureRequest, dbt_manifest: None) -> None:
+    needed = {name for item in request.session.items for name in item.fixturenames}
+    for name in BUILT_FIRST_BY_WORKER.get(os.environ.get("PYTEST_XDIST_WORKER", ""), ()):
+        if name in needed:  # not when the run selects no test that reads it
+            request.getfixturevalue(name)
+
+
 def copy_of(built: BuiltWarehouse, home: Path) -> BuiltWarehouse:
     """The whole OASIS_HOME of `built` (warehouse, audited and published snapshots, settings,
     landing index, Dagster history) copied to `home`, for a test that runs on it again: the

@@ -34,13 +34,15 @@ def fixture_warehouse(
 def empty_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every model built with no rows (`dbt run --empty`) over raw tables the real loader
     wrote from a 5-customer, 2-month demo: dbt unit tests read their inputs' columns from
-    the warehouse, and the incremental models' own tables, but none of their rows."""
+    the warehouse, and the incremental models' own tables, but none of their rows. The
+    seeds are loaded whole: the driver macros read the seed cost_drivers as they compile."""
     landing = write_demo_erp(tmp_path / "landing", customers=50, months=2).out_dir
     warehouse = tmp_path / "empty.duckdb"
     with duckdb.connect(str(warehouse)) as connection:
         for table in LOAD_ORDER:
             load_table(connection, landing, table)
     monkeypatch.setenv("OASIS_WAREHOUSE", str(warehouse))
+    _dbt("seed", target_path=tmp_path / "target")
     _dbt("run", "--empty", target_path=tmp_path / "target")
     return warehouse
 

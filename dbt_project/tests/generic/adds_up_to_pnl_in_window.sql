@@ -7,13 +7,6 @@
 
 with
 
-as_of_periods as (
-    select
-        as_of_period,
-        as_of_index
-    from {{ ref('int_as_of_periods') }}
-),
-
 pnl_by_period as (
     select
         period,
@@ -32,7 +25,7 @@ pnl as (
         sum(pnl_by_period.{{ column }}) as {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
     from pnl_by_period
-    inner join as_of_periods
+    inner join {{ ref('int_as_of_periods') }} as as_of_periods
         on
             {{ in_as_of_window(period_index('pnl_by_period.period'), 'as_of_periods.as_of_index') }}
     group by as_of_periods.as_of_period

@@ -143,7 +143,7 @@ select
     case when is_sold then 'sales' else 'list_margin' end as ranked_by,
     case when is_sold
             then {{ dbt.concat([
-                "'sold '", money_text("units_sold"),
+                "'sold '", decimal_text("units_sold", 2),
                 "' units at '", money_text("net_profit_per_unit"),
                 "' net profit per unit: rank '", "cast(rank_in_family as " ~ text ~ ")",
                 "' of '", "cast(skus_in_family as " ~ text ~ ")", "' in '", "product_family",

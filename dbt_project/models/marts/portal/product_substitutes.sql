@@ -104,7 +104,7 @@ select
         "' net profit per unit against '", "sku",
         "', backordered on '", decimal_text("100 * backorder_rate", 1),
         "'% of its recent lines; '", money_text("profit_per_unit_difference * backordered_units"),
-        "' on the '", money_text("backordered_units"), "' backordered units'",
+        "' on the '", decimal_text("backordered_units", 2), "' backordered units'",
     ]) }} as reasons,
     {{ build_timestamp() }} as built_at
 from pairs

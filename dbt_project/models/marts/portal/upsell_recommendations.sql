@@ -90,7 +90,7 @@ select
     upsells.recommended_net_profit_per_unit,
     coalesce(flags.is_cross_sell_candidate, false) as is_cross_sell_candidate,
     {{ dbt.concat([
-        "'bought '", money_text("upsells.current_units"),
+        "'bought '", decimal_text("upsells.current_units", 2),
         "' units of '", "upsells.current_sku",
         "' (rank '", "cast(upsells.current_rank as " ~ text ~ ")",
         "', '", money_text("upsells.current_net_profit_per_unit"),

@@ -27,7 +27,7 @@ from orchestration.partitions import (
     period_partitions,
 )
 from orchestration.resources import LandingFolderResource
-from pipelines.landing import LandingScan, scan_landing
+from pipelines.landing import LandingScan, landing_scan
 from pipelines.settings import resolve_settings
 
 # The job every run starts (orchestration/definitions.py): all assets, for a range of periods.
@@ -96,7 +96,7 @@ def new_extracts_sensor(
     if not partitions:
         return SkipReason(f"no closed period (no cost pools) in {landing.path} yet")
     seen = json.loads(context.cursor) if context.cursor else {}
-    changed = scan.periods_changed_since(seen)
+    changed = scan.changed_periods_since(seen)
     new_partitions = sorted(
         set(partitions) - set(context.instance.get_dynamic_partitions(period_partitions.name))
     )
@@ -115,7 +115,7 @@ def _database_tick(
     from pipelines.sources.mapping import read_mapping
     from pipelines.sources.readers import DatabaseReader
     from pipelines.sources.staging import (
-        periods_changed_in_source,
+        changed_periods_in_source,
         source_fingerprints,
         stage_source,
     )
@@ -128,7 +128,7 @@ def _database_tick(
         earlier = seen.get("database", {})
         scan = landing.scan()
         latest = max(scan.closed_periods) if scan.closed_periods else None
-        changed = periods_changed_in_source(earlier, now, latest)
+        changed = changed_periods_in_source(earlier, now, latest)
         if changed or not scan.periods:
             staged_periods = None if not scan.periods else sorted(changed)
             stage_source(
@@ -145,9 +145,9 @@ def _database_tick(
     if not partitions:
         return SkipReason(f"no closed period (no cost pools) in {reader.label} yet")
     # The files beside the database (cost pools, the ledger) are watched as files are.
-    files = scan_landing(settings.source_files) if settings.source_files else None
+    files = landing_scan(settings.source_files) if settings.source_files else None
     if files is not None:
-        changed |= files.periods_changed_since(seen.get("files", {}))
+        changed |= files.changed_periods_since(seen.get("files", {}))
     new_partitions = sorted(
         set(partitions) - set(context.instance.get_dynamic_partitions(period_partitions.name))
     )

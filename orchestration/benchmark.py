@@ -29,9 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestration.automation import partition_periods
+from pipelines.demo.erp import DemoSummary, write_demo_erp
 from pipelines.demo_deliveries import correct_month, deliver, land_before
-from pipelines.demo_erp import DemoSummary, write_demo_erp
-from pipelines.landing import scan_landing
+from pipelines.landing import landing_scan
 from pipelines.settings import REPO_ROOT
 
 # Invoice lines per customer over 24 months in the demo's default mix (measured):
@@ -121,10 +121,10 @@ def _measure_monthly(demo: DemoSummary, workdir: Path, name: str) -> MonthlyRuns
     monthly_landing, monthly_home = workdir / f"monthly-{name}", workdir / "monthly-home"
     land_before(demo, monthly_landing, new_month)
     _timed_oasis_run(monthly_home, monthly_landing)
-    before = scan_landing(monthly_landing).fingerprints()
+    before = landing_scan(monthly_landing).fingerprints()
     deliver(demo, monthly_landing, new_month)
-    scan = scan_landing(monthly_landing)
-    periods = sorted(scan.periods_changed_since(before) & set(partition_periods(scan)))
+    scan = landing_scan(monthly_landing)
+    periods = sorted(scan.changed_periods_since(before) & set(partition_periods(scan)))
     new_month_run = _timed_oasis_run(
         monthly_home, monthly_landing, "--from", periods[0], "--to", periods[-1]
     )

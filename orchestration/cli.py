@@ -210,7 +210,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _demo(arguments: argparse.Namespace) -> int:
-    from pipelines.demo_erp import write_demo_erp
+    from pipelines.demo.erp import write_demo_erp
 
     summary = write_demo_erp(
         arguments.out,
@@ -305,7 +305,7 @@ def _ensure_demo_source(source: Path) -> None:
     marker = source / ".complete"
     if marker.exists():
         return
-    from pipelines.demo_erp import write_demo_erp
+    from pipelines.demo.erp import write_demo_erp
 
     print(f"Generating the demo ERP extract in {source} ...", flush=True)
     write_demo_erp(source, progress=lambda message: print(f"  {message}", flush=True))
@@ -320,11 +320,11 @@ def _register_periods(settings: Settings) -> LandingScan:
     from orchestration.automation import partition_periods
     from orchestration.partitions import period_partitions
     from pipelines.contract import OWN_PERIOD_TABLES
-    from pipelines.landing import scan_landing
+    from pipelines.landing import landing_scan
 
     print(f"Reading the periods of {settings.source} ...", flush=True)
     # Invoice lines and shipments would add no period, only most of a first scan's time.
-    scan = scan_landing(settings.source, settings.landing_index, tables=OWN_PERIOD_TABLES)
+    scan = landing_scan(settings.source, settings.landing_index, tables=OWN_PERIOD_TABLES)
     partitions = partition_periods(scan)
     with DagsterInstance.get() as instance:
         known = set(instance.get_dynamic_partitions(period_partitions.name))
@@ -368,7 +368,7 @@ def _refuse_early(arguments: argparse.Namespace) -> None:
             f"oasis run: --from {arguments.period_from} comes after --to {arguments.period_to}"
         )
     settings = _source_settings(arguments)
-    from pipelines.extract_loader import EXTRACT_SUFFIXES
+    from pipelines.loader.reading import EXTRACT_SUFFIXES
 
     if settings.origin is not None:
         _refuse_unreadable_origin(settings)

@@ -1,13 +1,15 @@
 """The dbt project as Dagster assets: one `dbt build` per run (models and their tests),
-partitioned by period. A run over some periods passes them to dbt as the vars
-period_from and period_to (the incremental models rebuild those periods and what
-they changed, dbt_project/macros/incremental.sql), widened to the periods an unfinished
-run left to rebuild (pipelines/mid_update.py); a run over every period is a
+partitioned by period. A run over some periods hands them to dbt in the environment,
+OASIS_PERIOD_FROM and OASIS_PERIOD_TO (the incremental models rebuild those periods and
+what they changed, dbt_project/macros/incremental.sql), widened to the periods an
+unfinished run left to rebuild (pipelines/mid_update.py); a run over every period is a
 `--full-refresh`. Needs manifest.json at import (orchestration.dbt_project)."""
 
 import json
+import os
 import shutil
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -140,13 +142,20 @@ def oasis_dbt_models(
             f"The method's settings changed since the last build ({'; '.join(changed)}): "
             "every period is rebuilt."
         )
+    # The periods go in the environment, not in --vars: dbt parses the whole project again
+    # whenever its vars differ from those of the last parse (13.7 s against 5.3 s, 50
+    # customers), and every monthly run has periods of its own.
+    periods = {}
     if scope.is_every_period or changed:
-        command += ["--full-refresh", "--vars", json.dumps(settings)]
+        command += ["--full-refresh"]
     else:
-        periods = {"period_from": scope.first, "period_to": scope.last}
-        command += ["--vars", json.dumps({**settings, **periods})]
-    context.log.info(f"dbt {' '.join(command)}")
-    invocation = dbt.cli(command, context=context, raise_on_error=False)
+        periods = {"OASIS_PERIOD_FROM": scope.first, "OASIS_PERIOD_TO": scope.last}
+    command += ["--vars", json.dumps(settings)]
+    context.log.info(
+        f"dbt {' '.join(command)}" + "".join(f" {name}={value}" for name, value in periods.items())
+    )
+    with _environment(periods):
+        invocation = dbt.cli(command, context=context, raise_on_error=False)
     yield from invocation.stream()
     error = invocation.get_error()
     if error is None:
@@ -161,3 +170,20 @@ def oasis_dbt_models(
     if OUT_OF_MEMORY in text:
         raise warehouse.out_of_memory(text[text.index(OUT_OF_MEMORY) :]) from error
     raise error
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """`values` in the environment while dagster-dbt starts dbt, which inherits a copy of it
+    (DbtCliResource.cli takes no environment of its own); the run's steps run one at a time
+    on one thread, so nothing else reads the environment meanwhile."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -8,7 +8,13 @@ its parent dies (prctl PR_SET_PDEATHSIG, which outlives exec) and then becomes d
 
 Linux ties that signal to the parent *thread*: the thread that starts dbt must live until
 dbt ends. It does: the in-process executor runs every step, and dagster-dbt waits for dbt,
-on the run's main thread. Imports nothing heavy: it runs before every dbt command.
+on the run's main thread.
+
+It also starts dbt in the warehouse's folder, naming the warehouse by its file name in
+OASIS_DBT_WAREHOUSE (dbt_project/profiles.yml): dbt keys its parse state on the profile's
+path, so the one parse of the checkout (orchestration/dbt_project.py) serves every
+warehouse named warehouse.duckdb instead of costing each run a full parse. Imports
+nothing heavy: it runs before every dbt command.
 """
 
 import ctypes
@@ -16,6 +22,8 @@ import os
 import signal
 import sys
 from pathlib import Path
+
+from pipelines.settings import DEFAULT_WAREHOUSE_NAME
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
@@ -28,5 +36,14 @@ def main() -> None:
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
         if os.getppid() != parent:  # the parent died before the call: nobody waits for dbt
             sys.exit(f"oasis-dbt: the process that started dbt (pid {parent}) is gone")
+    warehouse = Path(os.environ.get("OASIS_WAREHOUSE", DEFAULT_WAREHOUSE_NAME))
+    if warehouse.parent.is_dir():  # not yet for the parse before a first run
+        # dagster-dbt gives the target and log folders relative to the project, where it
+        # starts dbt; dbt resolves the log folder against its working folder.
+        for name in ("DBT_TARGET_PATH", "DBT_LOG_PATH"):
+            if name in os.environ:
+                os.environ[name] = os.path.abspath(os.environ[name])
+        os.chdir(warehouse.parent)
+    os.environ["OASIS_DBT_WAREHOUSE"] = warehouse.name
     dbt = Path(sys.executable).parent / "dbt"
     os.execv(dbt, [str(dbt), *sys.argv[1:]])

@@ -21,7 +21,8 @@ from dagster import (
 from orchestration.partitions import one_run_per_range, period_partitions, run_period_scope
 from orchestration.resources import LandingFolderResource, WarehouseResource
 from pipelines.contract import LOAD_ORDER, PERIOD_TABLES, TABLES, Table
-from pipelines.extract_loader import landing_periods, load_table
+from pipelines.loader.load import load_table
+from pipelines.loader.periods import landing_periods
 from pipelines.mid_update import mark_mid_update, mid_updates
 from pipelines.sources.staging import label_quarantine
 

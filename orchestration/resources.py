@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 from dagster import ConfigurableResource, Failure, InitResourceContext
 
-from pipelines.landing import LandingScan, scan_landing
+from pipelines.landing import LandingScan, landing_scan
 from pipelines.settings import duckdb_config, out_of_memory_message
 from pipelines.warehouse_lock import hold_warehouse_lock
 
@@ -76,7 +76,7 @@ class LandingFolderResource(ConfigurableResource):
     index_path: str | None = None
 
     def scan(self) -> LandingScan:
-        return scan_landing(Path(self.path), Path(self.index_path) if self.index_path else None)
+        return landing_scan(Path(self.path), Path(self.index_path) if self.index_path else None)
 
 
 class ReportsFolderResource(ConfigurableResource):

@@ -1,7 +1,7 @@
 """Deliveries of the demo ERP over time, for the incremental tests and the benchmark:
 the landing folder as it stood before a month closed, that month's delivery, and a
 corrected re-delivery of an old month. Demo files are named `<table>-YYYY-MM.<ext>`
-(pipelines/demo_erp.py); the dimension files carry no month and land first."""
+(pipelines/demo/erp.py); the dimension files carry no month and land first."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.demo_erp import DemoSummary
+from pipelines.demo.erp import DemoSummary
 
 
 def month_of(file: Path) -> str:

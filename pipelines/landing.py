@@ -10,12 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.contract import LOAD_ORDER, PERIOD_TABLES
-from pipelines.extract_loader import (
-    EXTRACT_SUFFIXES,
-    IndexedFile,
-    periods_changed,
-    scan_landing_periods,
-)
+from pipelines.loader.periods import IndexedFile, changed_periods_between, landing_files
+from pipelines.loader.reading import EXTRACT_SUFFIXES
 from pipelines.publication import file_sha256
 
 # Files of the tables without a period (customers, products): a change to them
@@ -47,7 +43,7 @@ class LandingScan:
             for file in files
         }
 
-    def periods_changed_since(self, earlier: Fingerprints) -> set[str]:
+    def changed_periods_since(self, earlier: Fingerprints) -> set[str]:
         """Periods whose files are new, changed or gone since `earlier`; a change to a
         customers or products file counts as a change of the latest closed period."""
         before: dict[str, list[IndexedFile]] = {}
@@ -55,7 +51,7 @@ class LandingScan:
             before.setdefault(table, []).append(
                 IndexedFile(table, path, size_bytes, modified_ns, frozenset(periods))
             )
-        changed = set().union(*periods_changed(before, self.files).values())
+        changed = set().union(*changed_periods_between(before, self.files).values())
         now = self.fingerprints()
         whole_table_files = {
             path for path, (table, *_) in (earlier | now).items() if table in _WHOLE_TABLES
@@ -65,13 +61,13 @@ class LandingScan:
         return changed
 
 
-def scan_landing(
+def landing_scan(
     landing_dir: Path, index_file: Path | None = None, *, tables: Sequence[str] = PERIOD_TABLES
 ) -> LandingScan:
-    """`index_file` keeps what earlier scans read (scan_landing_periods). `tables`, the
+    """`index_file` keeps what earlier scans read (landing_files). `tables`, the
     tables with a period to read (all by default), may be OWN_PERIOD_TABLES when only the
     periods matter, not which files hold them: it is the same set of periods."""
-    files = scan_landing_periods(landing_dir, tables, index_file=index_file)
+    files = landing_files(landing_dir, tables, index_file=index_file)
     for table in _WHOLE_TABLES:
         folder = Path(landing_dir) / table
         if folder.is_dir():

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The warehouse's file in OASIS_HOME unless OASIS_WAREHOUSE names another.
+DEFAULT_WAREHOUSE_NAME = "warehouse.duckdb"
 
 # OASIS_DAGSTER_INSTANCE -> the instance file `oasis` copies into $OASIS_HOME/dagster.
 DAGSTER_INSTANCE_FILES = {"sqlite": "dagster.yaml", "postgres": "dagster.postgres.yaml"}
@@ -163,7 +165,9 @@ def resolve_settings(
         chosen = flag or (Path(environ[variable]) if environ.get(variable) else default)
         return chosen.resolve()
 
-    warehouse = _dbt_duckdb_can_name(pick(warehouse, "OASIS_WAREHOUSE", home / "warehouse.duckdb"))
+    warehouse = _dbt_duckdb_can_name(
+        pick(warehouse, "OASIS_WAREHOUSE", home / DEFAULT_WAREHOUSE_NAME)
+    )
     folder = None if database else (Path(given).resolve() if given else home / "demo")
     staged = database is not None or mapping is not None
     return Settings(

@@ -17,7 +17,7 @@ from typing import TypeVar
 import duckdb
 import pytest
 
-from pipelines.demo_erp import DemoSummary, write_demo_erp
+from pipelines.demo.erp import DemoSummary, write_demo_erp
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")

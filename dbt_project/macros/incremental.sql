@@ -1,7 +1,10 @@
 {#- Incremental builds by period (monthly partitions).
 
-    `oasis run --period/--from/--to` and Dagster's period partitions pass the vars
-    period_from and period_to (YYYY-MM). The first model of each chain rebuilds the
+    `oasis run --period/--from/--to` and Dagster's period partitions hand the periods
+    (YYYY-MM) to dbt in the environment, OASIS_PERIOD_FROM and OASIS_PERIOD_TO, read only
+    when dbt executes: as vars they would change dbt's parse state and cost every monthly
+    run a full parse of the project. By hand, pass the vars period_from and period_to,
+    which win over the environment. The first model of each chain rebuilds the
     documents of those periods (plus, for invoices, those whose payments changed);
     every later model rebuilds what its parent wrote since the later model's own last
     build (`built_at` watermark), so a run that failed half-way is caught up by the
@@ -11,6 +14,10 @@
 {% macro period_range() -%}
     {%- set period_from = var('period_from', none) -%}
     {%- set period_to = var('period_to', none) -%}
+    {%- if period_from is none and period_to is none and execute -%}
+        {%- set period_from = env_var('OASIS_PERIOD_FROM', '') or none -%}
+        {%- set period_to = env_var('OASIS_PERIOD_TO', '') or none -%}
+    {%- endif -%}
     {%- if (period_from is none) != (period_to is none) -%}
         {{ exceptions.raise_compiler_error("set both vars period_from and period_to, or neither") }}
     {%- endif -%}

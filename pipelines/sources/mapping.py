@@ -8,7 +8,7 @@ database and in DuckDB over a folder of files, so expressions must be SQL both
 understand when a mapping serves both (the common part: casts, case, ||, coalesce).
 
 Every value leaves the source as text: the loader reads every value as text anyway
-(pipelines/extract_loader.py) and judges it against the contract, so a mapped value of
+(pipelines/loader/) and judges it against the contract, so a mapped value of
 the wrong type is quarantined like a bad value in a file, never cast away here.
 """
 

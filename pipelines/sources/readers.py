@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import duckdb
 import pyarrow as pa
 
-from pipelines.extract_loader import EXTRACT_SUFFIXES
+from pipelines.loader.reading import EXTRACT_SUFFIXES
 from pipelines.sql import quote_identifier
 
 DATABASE_SCHEMES = ("postgresql://", "postgres://")

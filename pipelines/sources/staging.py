@@ -4,7 +4,7 @@ Every contract table becomes `<staged>/<table>/<period>.parquet` (dimensions:
 `all.parquet`, records without a period: `unplaced.parquet`), each value as text and
 the source record's key in `_source_key`. The loader then reads the staged folder like
 any landing folder: the same checks, quarantine and raw tables, and the same period
-semantics, since a staged period is a file (pipelines/extract_loader.py). The rows
+semantics, since a staged period is a file (pipelines/loader/). The rows
 stream from the source into Parquet batch by batch; nothing of a fact table is held
 in Python.
 
@@ -329,7 +329,7 @@ def source_fingerprints(
     return fingerprints
 
 
-def periods_changed_in_source(earlier: dict, now: dict, latest_closed: str | None) -> set[str]:
+def changed_periods_in_source(earlier: dict, now: dict, latest_closed: str | None) -> set[str]:
     """The periods whose row count or latest update moved; a change to customers or
     products asks for the latest closed period (as a changed file of theirs does)."""
     changed = set()

@@ -1,7 +1,7 @@
 """End to end: the customer, product and rep marts on the demo find its planted stories
 and add up to the P&L.
 
-The demo (pipelines/demo_erp.py) plants customers whose behaviour the analysis must
+The demo (pipelines/demo/stories.py) plants customers whose behaviour the analysis must
 reveal: project-based buyers who went quiet in the latest year, heavy returners who
 stay profitable, return abusers, service abusers and fast growers. The warehouse is
 the session's `oasis run` on the 120-customer, 15-month demo (tests/conftest.py).

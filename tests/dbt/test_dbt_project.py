@@ -12,8 +12,8 @@ import pytest
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from pipelines.contract import DRIVERS, LOAD_ORDER, TABLES
-from pipelines.demo_erp import write_demo_erp
-from pipelines.extract_loader import load_table
+from pipelines.demo.erp import write_demo_erp
+from pipelines.loader.load import load_table
 from pipelines.settings import REPO_ROOT
 from tests.conftest import BuiltWarehouse
 

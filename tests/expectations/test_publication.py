@@ -28,7 +28,7 @@ from orchestration.resources import (
     ReportsFolderResource,
     WarehouseResource,
 )
-from pipelines.demo_erp import write_demo_erp
+from pipelines.demo.erp import write_demo_erp
 from pipelines.published_warehouse import published_path
 from tests.conftest import BuiltWarehouse
 

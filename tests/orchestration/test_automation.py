@@ -36,7 +36,7 @@ from orchestration.partitions import (
     period_partitions,
 )
 from orchestration.resources import LandingFolderResource
-from pipelines.demo_erp import DemoSummary, write_demo_erp
+from pipelines.demo.erp import DemoSummary, write_demo_erp
 
 
 @pytest.fixture(scope="module")

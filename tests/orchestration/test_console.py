@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.demo_erp import write_demo_erp
+from pipelines.demo.erp import write_demo_erp
 from pipelines.settings import REPO_ROOT
 from tests.conftest import BuiltWarehouse
 

@@ -17,7 +17,7 @@ from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatu
 from orchestration import cli
 from orchestration.ingest import erp_extract_assets
 from orchestration.resources import WAREHOUSE_RUN_TAG, LandingFolderResource, WarehouseResource
-from pipelines.demo_erp import write_demo_erp
+from pipelines.demo.erp import write_demo_erp
 from pipelines.settings import REPO_ROOT, SettingsError, resolve_settings
 from tests.postgres_server import PostgresServer, postgres_database
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.demo_erp import write_demo_erp
+from pipelines.demo.erp import write_demo_erp
 from pipelines.warehouse_lock import hold_warehouse_lock
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.demo_erp import DemoSummary, write_demo_erp
+from pipelines.demo.erp import DemoSummary, write_demo_erp
 
 pytestmark = pytest.mark.e2e
 

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 from orchestration.automation import partition_periods
+from pipelines.demo.erp import DemoSummary, write_demo_erp
 from pipelines.demo_deliveries import correct_month, deliver, land_before
-from pipelines.demo_erp import DemoSummary, write_demo_erp
-from pipelines.landing import scan_landing
+from pipelines.landing import landing_scan
 from tests.conftest import BuiltWarehouse, run_oasis
 
 pytestmark = pytest.mark.e2e
@@ -35,8 +35,8 @@ def _run_changed_periods(
     demo: DemoSummary, home: Path, landing: Path, before: dict
 ) -> tuple[list[str], BuiltWarehouse]:
     """What the landing sensor does: run the closed periods whose files changed."""
-    scan = scan_landing(landing)
-    periods = sorted(scan.periods_changed_since(before) & set(partition_periods(scan)))
+    scan = landing_scan(landing)
+    periods = sorted(scan.changed_periods_since(before) & set(partition_periods(scan)))
     return periods, run_oasis(demo, home, "--from", periods[0], "--to", periods[-1], source=landing)
 
 
@@ -89,7 +89,7 @@ def test_a_new_month_then_a_corrected_old_month_equal_full_rebuilds(
     incremental_home = tmp_path / "incremental"
     run_oasis(small_demo, incremental_home, source=landing)
 
-    before = scan_landing(landing).fingerprints()
+    before = landing_scan(landing).fingerprints()
     deliver(small_demo, landing, new_month)
     periods, after_new_month = _run_changed_periods(small_demo, incremental_home, landing, before)
     assert new_month in periods and len(periods) < len(small_demo.closed_periods)
@@ -115,7 +115,7 @@ def test_a_new_month_then_a_corrected_old_month_equal_full_rebuilds(
         after_new_month, run_oasis(small_demo, tmp_path / "full_new_month", source=landing)
     )
 
-    before = scan_landing(landing).fingerprints()
+    before = landing_scan(landing).fingerprints()
     correct_month(landing, old_month)
     periods, after_correction = _run_changed_periods(small_demo, incremental_home, landing, before)
     assert periods == [old_month]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 
-from pipelines.demo_erp import write_demo_erp
+from pipelines.demo.erp import write_demo_erp
 from pipelines.settings import REPO_ROOT
 from pipelines.warehouse_lock import lock_path, read_lock_holder
 from tests.conftest import run_oasis

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.demo_erp import write_demo_erp
+from pipelines.demo.erp import write_demo_erp
 from tests.conftest import run_oasis
 
 pytestmark = pytest.mark.e2e

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.demo_erp import write_demo_erp
 from pipelines.settings import REPO_ROOT
 from pipelines.warehouse_lock import WarehouseBusyError, hold_warehouse_lock
-from tests.conftest import run_oasis
+from tests.conftest import BuiltWarehouse, copy_of
 
 pytestmark = pytest.mark.e2e
 
@@ -46,14 +45,15 @@ def _held(warehouse: Path) -> bool:
         return True
 
 
-def test_a_check_and_an_explain_during_a_run_succeed_and_so_does_the_run(tmp_path: Path) -> None:
-    demo = write_demo_erp(tmp_path / "erp", customers=50, months=2)
+def test_a_check_and_an_explain_during_a_run_succeed_and_so_does_the_run(
+    small_warehouse: BuiltWarehouse, tmp_path: Path
+) -> None:
     home = tmp_path / "home"
-    built = run_oasis(demo, home)
+    built = copy_of(small_warehouse, home)  # the last good run, with its audited snapshot
     row_id = built.scalar("select min(row_id) from marts.fct_invoice_line_pnl")
     snapshot = home / "warehouse.audited.duckdb"
 
-    run = _oasis(home, "run", "--source", str(demo.out_dir), wait=False)
+    run = _oasis(home, "run", "--source", str(built.demo.out_dir), wait=False)
     try:
         deadline = time.monotonic() + 600
         while not _held(built.path):

@@ -28,7 +28,7 @@ from dagster import (
 import orchestration.resources
 from orchestration.ingest import erp_extract_assets
 from orchestration.resources import LandingFolderResource, WarehouseResource
-from pipelines.demo_erp import write_demo_erp
+from pipelines.demo.erp import write_demo_erp
 from pipelines.settings import REPO_ROOT, SettingsError, resolve_settings
 from pipelines.warehouse_lock import WarehouseBusyError, hold_warehouse_lock, lock_path
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.demo_erp import write_demo_erp
+from pipelines.demo.erp import write_demo_erp
 from pipelines.settings import resolve_settings
 from tests.conftest import run_oasis
 

@@ -12,12 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.contract import LOAD_ORDER
-from pipelines.demo_erp import write_demo_erp
-from pipelines.extract_loader import load_table
+from pipelines.demo.erp import write_demo_erp
+from pipelines.loader.load import load_table
 from pipelines.sources.readers import DatabaseReader, SourceError
 from pipelines.sources.staging import (
+    changed_periods_in_source,
     label_quarantine,
-    periods_changed_in_source,
     source_fingerprints,
     stage_source,
 )
@@ -141,10 +141,10 @@ def test_the_sensor_sees_the_periods_whose_rows_changed(demo) -> None:
             unchanged_counts = source_fingerprints(reader, {})
         finally:
             reader.close()
-    assert periods_changed_in_source(before, before, "2026-10") == set()
-    assert periods_changed_in_source(before, after, "2026-10") == {"2026-10"}
+    assert changed_periods_in_source(before, before, "2026-10") == set()
+    assert changed_periods_in_source(before, after, "2026-10") == {"2026-10"}
     # Without an `updated` column (a mapping names one) an edit in place moves no count.
-    assert periods_changed_in_source(after, unchanged_counts, "2026-10") == set()
+    assert changed_periods_in_source(after, unchanged_counts, "2026-10") == set()
     assert set(before) == {
         "customers",
         "products",

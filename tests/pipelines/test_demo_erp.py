@@ -9,7 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.contract import DRIVERS, TABLES
-from pipelines.demo_erp import OPEN_PERIOD_DAYS, DemoSummary, write_demo_erp
+from pipelines.demo.company import OPEN_PERIOD_DAYS
+from pipelines.demo.erp import DemoSummary, write_demo_erp
 
 CUSTOMERS = 80
 MONTHS = 13

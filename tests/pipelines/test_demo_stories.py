@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from pipelines.contract import TABLES
-from pipelines.demo_erp import DemoSummary, write_demo_erp
+from pipelines.demo.erp import DemoSummary, write_demo_erp
 
 # The latest 12 closed months of the default demo (it ends at 2026-10).
 WINDOW = "invoice_date >= date '2025-11-01' and invoice_date < date '2026-11-01'"

@@ -19,13 +19,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.contract import LOAD_ORDER, TABLES
-from pipelines.extract_loader import (
-    ExtractError,
+from pipelines.loader.load import (
     LoadResult,
     ParentNotLoadedError,
     load_table,
     quarantine_summary,
 )
+from pipelines.loader.reading import ExtractError
 
 Row = tuple[str | None, ...]
 

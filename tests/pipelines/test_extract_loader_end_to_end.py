@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.demo_erp import write_demo_erp
+from pipelines.demo.erp import write_demo_erp
 from tests.conftest import run_oasis
 
 pytestmark = pytest.mark.e2e
@@ -18,7 +18,7 @@ RAGGED = '"PAYX1","INV00000300",2026-08-15,10.00,"payment","extra"'  # a field t
 def test_a_run_with_one_ragged_payments_line_completes_and_quarantines_that_line(
     tmp_path: Path,
 ):
-    demo = write_demo_erp(tmp_path / "landing", customers=150, months=4, file_format="csv")
+    demo = write_demo_erp(tmp_path / "landing", customers=50, months=3, file_format="csv")
     payments = sorted((demo.out_dir / "payments").glob("*.csv"))[0]
     lines_before = payments.read_bytes().count(b"\n")
     with payments.open("a", encoding="utf-8") as file:

@@ -15,15 +15,15 @@ import duckdb
 import pytest
 
 from pipelines.contract import LOAD_ORDER, OWN_PERIOD_TABLES, PERIOD_TABLES, TABLES
-from pipelines.demo_erp import write_demo_erp
-from pipelines.extract_loader import (
-    changed_periods,
+from pipelines.demo.erp import write_demo_erp
+from pipelines.landing import landing_scan
+from pipelines.loader.load import load_table
+from pipelines.loader.periods import (
+    changed_periods_between,
+    changed_periods_since_load,
+    landing_files,
     landing_periods,
-    load_table,
-    periods_changed,
-    scan_landing_periods,
 )
-from pipelines.landing import scan_landing
 from tests.pipelines.test_extract_loader import set_mtime, write_extract
 
 DEMO_TIME = 1_700_000_000  # every demo file; planted files are newer
@@ -340,7 +340,7 @@ def test_a_period_load_reads_only_the_files_holding_that_period(con, landing, fu
 
 
 def test_the_landing_periods_agree_with_and_without_a_warehouse(con, landing):
-    scanned = scan_landing_periods(landing)
+    scanned = landing_files(landing)
     without = {table: {p for f in files for p in f.periods} for table, files in scanned.items()}
     assert without == landing_periods(con, landing)
     assert without["cost_pools"] == set(PERIODS[:-1])
@@ -352,22 +352,22 @@ def test_the_landing_periods_agree_with_and_without_a_warehouse(con, landing):
 def test_the_tables_with_their_own_period_name_every_period_there_is(landing):
     """`oasis run` reads only these to find the partitions: lines and shipments, orphans
     and lines of a moved invoice included, add no period."""
-    every_table = scan_landing(landing)
-    own_period_tables = scan_landing(landing, tables=OWN_PERIOD_TABLES)
+    every_table = landing_scan(landing)
+    own_period_tables = landing_scan(landing, tables=OWN_PERIOD_TABLES)
     assert set(own_period_tables.files) == set(every_table.files) - {"invoice_lines", "shipments"}
     assert own_period_tables.periods == every_table.periods == set(PERIODS)
     assert own_period_tables.closed_periods == every_table.closed_periods
 
 
 def test_changed_files_name_the_periods_they_touch(con, landing, full):
-    assert changed_periods(con, landing) == {}
-    before = scan_landing_periods(landing)
+    assert changed_periods_since_load(con, landing) == {}
+    before = landing_files(landing)
     september = landing / "payments" / "payments-2026-09.csv"
     september.write_text(september.read_text() + "PAY-NEW,INV-X,2026-10-03,1,payment\n")
     os.utime(september, ns=(CORRECTION_TIME * 10**9, CORRECTION_TIME * 10**9))
-    assert changed_periods(con, landing) == {"payments": {"2026-09", "2026-10"}}
-    assert periods_changed(before, scan_landing_periods(landing)) == {
+    assert changed_periods_since_load(con, landing) == {"payments": {"2026-09", "2026-10"}}
+    assert changed_periods_between(before, landing_files(landing)) == {
         "payments": {"2026-09", "2026-10"}
     }
     load_table(con, landing, "payments", periods=["2026-09", "2026-10"])
-    assert changed_periods(con, landing) == {}
+    assert changed_periods_since_load(con, landing) == {}

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.extract_loader import load_table
+from pipelines.loader.load import load_table
 from pipelines.sources.mapping import MappingError, read_mapping
 from pipelines.sources.readers import FolderReader
 from pipelines.sources.staging import label_quarantine, stage_source

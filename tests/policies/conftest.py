@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.demo_erp import write_demo_erp
+from pipelines.demo.erp import write_demo_erp
 from tests.conftest import BuiltWarehouse, run_oasis, warehouse_built_once
 
 LONG_DEMO_CUSTOMERS = 200

@@ -1,5 +1,5 @@
 """End to end: the desert portal's and desert team's marts (MARTS.md) find the stories
-the demo plants for them (pipelines/demo_erp.py, `DemoSummary.stories`).
+the demo plants for them (pipelines/demo/stories.py, `DemoSummary.stories`).
 
 The warehouse is the session's `oasis run` on the default demo (tests/conftest.py);
 every assertion reads the latest as-of period.

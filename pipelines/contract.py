@@ -6,8 +6,11 @@ column names, types, nullability, keys, foreign keys and value domains.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from pipelines.settings import REPO_ROOT
 from pipelines.sql import quote_literal
 
 CONTRACT_VERSION = 1
@@ -107,22 +110,18 @@ POLICIES = (
     "restocking_fee",
 )
 GL_ACCOUNTS = ("net_revenue", "cogs", "freight_cost")
-# The drivers of METHOD.md, "Cost pools and drivers".
-DRIVERS = (
-    "orders",
-    "manual_orders",
-    "expedited_orders",
-    "shipments",
-    "invoice_lines",
-    "units",
-    "weight_kg",
-    "revenue",
-    "returns",
-    "return_units",
-    "service_minutes",
-    "service_contacts",
-    "sales_minutes",
-)
+# The drivers' one home, which the dbt models and macros read too (as the seed cost_drivers).
+COST_DRIVERS_SEED = REPO_ROOT / "dbt_project" / "seeds" / "cost_drivers.csv"
+
+
+def read_cost_drivers(seed: Path = COST_DRIVERS_SEED) -> tuple[str, ...]:
+    """The drivers of METHOD.md, "Cost pools and drivers", in the seed's sort_order."""
+    with seed.open(newline="") as rows:
+        drivers = sorted(csv.DictReader(rows), key=lambda row: int(row["sort_order"]))
+    return tuple(row["driver"] for row in drivers)
+
+
+DRIVERS = read_cost_drivers()
 
 TABLES: dict[str, Table] = {
     t.name: t

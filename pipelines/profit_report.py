@@ -48,7 +48,7 @@ WHALE_CURVE_POINTS = 400
 TOP_LIST_ROWS = 10
 # The components of cost to serve (customer_profitability: freight_cost + pool_cost_total
 # + carrying_cost + bad_debt, the pools grouped into five components by
-# int_cost_drivers_to_components).
+# the seed cost_drivers).
 COST_COMPONENTS = (
     ("freight_cost", "Freight"),
     ("order_handling_cost", "Order handling"),

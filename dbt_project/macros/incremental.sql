@@ -111,3 +111,21 @@
     )
     {%- endif %}
 {%- endmacro %}
+
+{#- Two CTEs for a model redone per as-of period of `parent`: rebuilt_as_of_periods (in
+    an incremental build only: the as-of periods `parent` rebuilt since this model's
+    latest build) and windows (the months of their windows; of every window in a full
+    build). -#}
+{% macro windows_of_as_of_periods_rebuilt_in(parent) -%}
+    {%- if is_incremental() %}
+rebuilt_as_of_periods as (
+    {{ as_of_periods_built_since_last_build(parent) }}
+),
+    {%- endif %}
+
+windows as (
+    {{ window_months_to_rebuild(
+        rebuilt_as_of_periods='select rebuilt_as_of_periods.as_of_period from rebuilt_as_of_periods'
+    ) }}
+)
+{%- endmacro %}

@@ -43,3 +43,14 @@
 {% macro spark__percentile_cont(expression, fraction) -%}
     percentile({{ expression }}, {{ fraction }})
 {%- endmacro %}
+
+{#- A figure as text with `places` decimals, for the reasons texts of the portal marts
+    (portable: PostgreSQL has no printf). -#}
+{% macro decimal_text(expression, places) -%}
+    cast(cast({{ expression }} as decimal(38, {{ places }})) as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{#- An amount of money as text, to the cent. -#}
+{% macro money_text(expression) -%}
+    {{ decimal_text(expression, 2) }}
+{%- endmacro %}

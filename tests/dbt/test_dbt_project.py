@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from pipelines.contract import LOAD_ORDER
+from pipelines.contract import DRIVERS, LOAD_ORDER, TABLES
 from pipelines.demo.erp import write_demo_erp
 from pipelines.loader.load import load_table
 from pipelines.settings import REPO_ROOT
@@ -34,13 +34,15 @@ def fixture_warehouse(
 def empty_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every model built with no rows (`dbt run --empty`) over raw tables the real loader
     wrote from a 5-customer, 2-month demo: dbt unit tests read their inputs' columns from
-    the warehouse, and the incremental models' own tables, but none of their rows."""
+    the warehouse, and the incremental models' own tables, but none of their rows. The
+    seeds are loaded whole: the driver macros read the seed cost_drivers as they compile."""
     landing = write_demo_erp(tmp_path / "landing", customers=50, months=2).out_dir
     warehouse = tmp_path / "empty.duckdb"
     with duckdb.connect(str(warehouse)) as connection:
         for table in LOAD_ORDER:
             load_table(connection, landing, table)
     monkeypatch.setenv("OASIS_WAREHOUSE", str(warehouse))
+    _dbt("seed", target_path=tmp_path / "target")
     _dbt("run", "--empty", target_path=tmp_path / "target")
     return warehouse
 
@@ -70,6 +72,50 @@ def test_every_dbt_unit_test_passes(empty_warehouse: Path, tmp_path: Path) -> No
     results = _dbt("test", "--select", "test_type:unit", target_path=tmp_path / "target")
     assert len(results) >= 15
     assert {result.status for result in results} == {"pass"}
+
+
+# What the driver macros give the models as they compile, as one row of text.
+DRIVER_MACROS_SQL = """
+select
+    '{{ cost_drivers() | join(",") }}' as drivers,
+    '{{ cost_drivers(on_rows="return") | join(",") }}' as return_drivers,
+    '{{ cost_components() | join(",") }}' as components
+"""
+
+
+@pytest.mark.unit
+def test_the_loader_and_dbt_read_one_list_of_drivers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The contract's domain of cost_pools.driver (what the loader quarantines by), the
+    loaded seed and what the driver macros give the models are the same drivers, in the
+    same order."""
+    warehouse = tmp_path / "seed.duckdb"
+    monkeypatch.setenv("OASIS_WAREHOUSE", str(warehouse))
+    _dbt("seed", "--select", "cost_drivers", target_path=tmp_path / "target")
+    # Through dbt, which keeps the warehouse open in this process.
+    [seed] = _dbt(
+        "show",
+        "--inline",
+        "select driver, cost_component, on_rows from {{ ref('cost_drivers') }} order by sort_order",
+        "--limit",
+        "100",
+        target_path=tmp_path / "target",
+    )
+    seeded = [tuple(row) for row in seed.agate_table.rows]
+    [pool_driver] = [column for column in TABLES["cost_pools"].columns if column.name == "driver"]
+    assert pool_driver.domain == DRIVERS == tuple(driver for driver, _, _ in seeded)
+    assert len(DRIVERS) == 13  # METHOD.md, "Cost pools and drivers"
+
+    [shown] = _dbt("show", "--inline", DRIVER_MACROS_SQL, target_path=tmp_path / "target")
+    [row] = shown.agate_table.rows
+    assert row["drivers"].split(",") == list(DRIVERS)
+    assert row["return_drivers"].split(",") == [
+        driver for driver, _, on_rows in seeded if on_rows == "return"
+    ]
+    # In the order of their first driver: the column order of the cost-to-serve marts.
+    components = list(dict.fromkeys(component for _, component, _ in seeded))
+    assert row["components"].split(",") == components
 
 
 def test_dbt_build_passes_every_data_test_on_the_fixture_warehouse(

@@ -52,6 +52,18 @@ def test_facts_and_models_are_partitioned_by_period_and_dimensions_are_not(
     assert specs[AssetKey("published_warehouse")].partitions_def is None
 
 
+def test_the_cost_drivers_seed_is_an_asset_upstream_of_the_models_that_read_it(
+    defs: Definitions,
+) -> None:
+    # The driver macros read the seed as a model compiles: the dependency is what makes
+    # `dbt build` (every run, whole months or one) load the seed before those models.
+    specs = _specs(defs)
+    seed = specs[AssetKey(["intermediate", "cost_drivers"])]
+    assert (seed.group_name, seed.owners) == ("pnl", ["team:data-engineering"])
+    for model in (["marts", "fct_invoice_line_pnl"], ["marts", "price_waterfall"]):
+        assert seed.key in {dep.asset_key for dep in specs[AssetKey(model)].deps}, model
+
+
 def test_every_mart_says_how_old_it_may_get(defs: Definitions) -> None:
     marts = {key: spec for key, spec in _specs(defs).items() if key.path[0] == "marts"}
     assert len(marts) > 10

@@ -23,7 +23,7 @@ pools as (
         coalesce(components.cost_component, 'unmapped') as cost_component,
         sum(pools.allocated_amount) as allocated_amount
     from {{ ref('int_pool_rates_computed') }} as pools
-    left join {{ ref('int_cost_drivers_to_components') }} as components
+    left join {{ ref('cost_drivers') }} as components
         on pools.driver = components.driver
     inner join as_of_periods
         on

@@ -61,7 +61,7 @@ component_rates as (
         {%- endfor %}
         {%- endfor %}
     from {{ ref('int_pool_rates_computed') }} as pools
-    inner join {{ ref('int_cost_drivers_to_components') }} as components
+    inner join {{ ref('cost_drivers') }} as components
         on pools.driver = components.driver
     where pools.rate is not null
     group by pools.period

@@ -7,7 +7,8 @@
 -- (macros/incremental.sql).
 {{ config(materialized='incremental', unique_key='row_id') }}
 {%- set drivers = cost_drivers() %}
-{%- set customer_drivers = ['service_minutes', 'service_contacts', 'sales_minutes'] %}
+{%- set customer_drivers = cost_drivers(on_rows='invoice_or_unattached') %}
+{%- set return_drivers = cost_drivers(on_rows='return') %}
 
 with
 
@@ -79,7 +80,7 @@ invoice_rows as (
             'customer_period_revenue.net_revenue',
             '1.0 / customer_period_revenue.line_count',
         ) }} as units_{{ driver }}
-        {%- elif driver in ['returns', 'return_units'] %}
+        {%- elif driver in return_drivers %}
         0 as units_{{ driver }}
         {%- else %}
         invoice_lines.units_{{ driver }}
@@ -116,7 +117,7 @@ return_rows as (
         0 as carrying_cost,
         0 as bad_debt,
         {%- for driver in drivers %}
-        {{ 'units_' ~ driver if driver in ['returns', 'return_units'] else '0 as units_' ~ driver }}{{ ',' if not loop.last }}
+        {{ 'units_' ~ driver if driver in return_drivers else '0 as units_' ~ driver }}{{ ',' if not loop.last }}
         {%- endfor %}
     from returns
 ),

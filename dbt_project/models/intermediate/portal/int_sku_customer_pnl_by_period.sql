@@ -4,7 +4,7 @@
 -- rows of the P&L added up, with what the desert portal needs besides the P&L: the
 -- backordered lines (stg_erp__invoice_lines.backordered), the restocked returned units
 -- (returns.disposition = 'restock') and the return pools' shares on the return rows.
--- A return pool is a pool whose driver int_cost_drivers_to_components maps to the
+-- A return pool is a pool whose driver the seed cost_drivers maps to the
 -- `returns` component; a share is rate * driver units (METHOD.md), as in
 -- fct_cost_allocations. Incremental: a build redoes the periods in which the P&L
 -- changed since its last build (macros/incremental.sql).
@@ -39,7 +39,7 @@ return_rates as (
         {{- ',' if not loop.last }}
         {%- endfor %}
     from {{ ref('int_pool_rates_computed') }} as pools
-    inner join {{ ref('int_cost_drivers_to_components') }} as components
+    inner join {{ ref('cost_drivers') }} as components
         on pools.driver = components.driver
     where components.cost_component = 'returns'
         and pools.rate is not null

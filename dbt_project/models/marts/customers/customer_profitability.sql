@@ -113,7 +113,7 @@ select
     cast(service_contacts as integer) as service_contacts,
     {{ money(safe_ratio('invoiced_revenue', 'invoice_count')) }} as average_order_value,
     -- cost to serve by component: freight_cost, carrying_cost and bad_debt above, and
-    -- the pools by their driver (int_cost_drivers_to_components)
+    -- the pools by their driver (the seed cost_drivers)
     {{ money('order_handling_cost') }} as order_handling_cost,
     {{ money('picking_and_shipping_cost') }} as picking_and_shipping_cost,
     {{ money('returns_cost') }} as returns_cost,

@@ -1,31 +1,14 @@
 -- Loops over the segments confuse the layout linter's indentation rule here.
 -- noqa: disable=LT02
--- One row per sales rep and as-of period: the P&L of the rep's book (the customers it
--- owns, customers.sales_rep_id of the latest extract) over the window, and how the
--- book's customers, revenue, cost to serve and net profit split over the segments.
+-- One row per sales rep and as-of period: the P&L of the rep's book (int_rep_books: the
+-- customers it owns, customers.sales_rep_id of the latest extract) over the window, and
+-- how the book's customers, revenue, cost to serve and net profit split over the
+-- segments.
 -- rep_id is null for house accounts, the customers without a rep, so the reps of an
 -- as-of period add up to all customers in scope.
 {%- set segments = ['profit_peak', 'profit_drain', 'profit_desert'] %}
 
 with
-
-book as (
-    select
-        profitability.as_of_period,
-        owners.sales_rep_id as rep_id,
-        segments.segment,
-        profitability.revenue,
-        profitability.gross_margin,
-        profitability.cost_to_serve,
-        profitability.sales_cost,
-        profitability.net_profit
-    from {{ ref('customer_profitability') }} as profitability
-    inner join {{ ref('customer_segments') }} as segments
-        on profitability.customer_id = segments.customer_id
-            and profitability.as_of_period = segments.as_of_period
-    left join {{ ref('stg_erp__customers') }} as owners
-        on profitability.customer_id = owners.customer_id
-),
 
 reps as (
     select
@@ -44,7 +27,7 @@ reps as (
         sum(case when segment = '{{ segment }}' then net_profit else 0 end) as {{ segment }}_net_profit
         {{- ',' if not loop.last }}
         {%- endfor %}
-    from book
+    from {{ ref('int_rep_books') }}
     group by rep_id, as_of_period
 )
 

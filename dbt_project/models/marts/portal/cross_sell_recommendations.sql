@@ -163,8 +163,8 @@ select
     {{ dbt.concat([
         "'bought by '", "cast(cast(round(ranked.confidence * 100) as integer) as " ~ text ~ ")",
         "'% of customers who buy '", "ranked.because_of_family",
-        "' (lift '", "cast(cast(ranked.lift as decimal(38, 1)) as " ~ text ~ ")",
-        "'); '", "cast(cast(ranked.net_profit_per_buying_customer as decimal(38, 2)) as " ~ text ~ ")",
+        "' (lift '", decimal_text("ranked.lift", 1),
+        "'); '", money_text("ranked.net_profit_per_buying_customer"),
         "' net profit per buying customer'",
     ]) }} as reasons,
     {{ build_timestamp() }} as built_at

@@ -143,14 +143,14 @@ select
     case when is_sold then 'sales' else 'list_margin' end as ranked_by,
     case when is_sold
             then {{ dbt.concat([
-                "'sold '", "cast(cast(units_sold as decimal(38, 2)) as " ~ text ~ ")",
-                "' units at '", "cast(cast(net_profit_per_unit as decimal(38, 2)) as " ~ text ~ ")",
+                "'sold '", decimal_text("units_sold", 2),
+                "' units at '", money_text("net_profit_per_unit"),
                 "' net profit per unit: rank '", "cast(rank_in_family as " ~ text ~ ")",
                 "' of '", "cast(skus_in_family as " ~ text ~ ")", "' in '", "product_family",
             ]) }}
         else {{ dbt.concat([
-            "'not sold in the window: list margin '", "cast(cast(list_margin as decimal(38, 2)) as " ~ text ~ ")",
-            "' less the family''s '", "cast(cast(family_pool_cost_per_unit as decimal(38, 2)) as " ~ text ~ ")",
+            "'not sold in the window: list margin '", money_text("list_margin"),
+            "' less the family''s '", money_text("family_pool_cost_per_unit"),
             "' pool cost per unit: rank '", "cast(rank_in_family as " ~ text ~ ")",
             "' of '", "cast(skus_in_family as " ~ text ~ ")", "' in '", "product_family",
         ]) }}

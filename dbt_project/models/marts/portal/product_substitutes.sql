@@ -10,19 +10,9 @@
 
 with
 
-{% if is_incremental() -%}
 -- An incremental build redoes the as-of periods product_rankings rebuilt since its
 -- last build: they are those whose window (backorder months included) changed.
-rebuilt_as_of_periods as (
-    {{ as_of_periods_built_since_last_build(ref('product_rankings')) }}
-),
-{%- endif %}
-
-windows as (
-    {{ window_months_to_rebuild(
-        rebuilt_as_of_periods='select rebuilt_as_of_periods.as_of_period from rebuilt_as_of_periods'
-    ) }}
-),
+{{ windows_of_as_of_periods_rebuilt_in(ref('product_rankings')) }},
 
 rankings as (
     select * from {{ ref('product_rankings') }}
@@ -110,11 +100,11 @@ select
     {{ money('profit_per_unit_difference * backordered_units') }} as backordered_profit_gain,
     {{ dbt.concat([
         "'substitute '", "cast(substitute_rank as " ~ text ~ ")",
-        "': '", "cast(cast(profit_per_unit_difference as decimal(38, 2)) as " ~ text ~ ")",
+        "': '", money_text("profit_per_unit_difference"),
         "' net profit per unit against '", "sku",
-        "', backordered on '", "cast(cast(100 * backorder_rate as decimal(38, 1)) as " ~ text ~ ")",
-        "'% of its recent lines; '", "cast(cast(profit_per_unit_difference * backordered_units as decimal(38, 2)) as " ~ text ~ ")",
-        "' on the '", "cast(cast(backordered_units as decimal(38, 2)) as " ~ text ~ ")", "' backordered units'",
+        "', backordered on '", decimal_text("100 * backorder_rate", 1),
+        "'% of its recent lines; '", money_text("profit_per_unit_difference * backordered_units"),
+        "' on the '", decimal_text("backordered_units", 2), "' backordered units'",
     ]) }} as reasons,
     {{ build_timestamp() }} as built_at
 from pairs

@@ -112,8 +112,8 @@ select
     rule_level,
     {{ dbt.concat([
         "case when handling_cost_per_unit > recovery_per_unit then 'keep it' else 'send it back' end",
-        "': handling '", "cast(cast(handling_cost_per_unit as decimal(38, 2)) as " ~ text ~ ")",
-        "' per unit against '", "cast(cast(recovery_per_unit as decimal(38, 2)) as " ~ text ~ ")",
+        "': handling '", money_text("handling_cost_per_unit"),
+        "' per unit against '", money_text("recovery_per_unit"),
         "' recovered'",
         "case when rule_level = 'family' then " ~ dbt.concat([
             "' (the family''s figures: '", "cast(return_count as " ~ text ~ ")",

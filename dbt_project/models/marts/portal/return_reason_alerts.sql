@@ -130,7 +130,7 @@ select
     ratio,
     likely_fix,
     {{ dbt.concat([
-        "reason_code", "' returns '", "cast(cast(ratio as decimal(38, 1)) as " ~ text ~ ")",
+        "reason_code", "' returns '", decimal_text("ratio", 1),
         "' times the family''s rate ('", "cast(return_count as " ~ text ~ ")", "' returns): '",
         "case when likely_fix = 'investigate' then 'no known fix, investigate' else "
         ~ dbt.concat(["'fix the '", "likely_fix"]) ~ " end",

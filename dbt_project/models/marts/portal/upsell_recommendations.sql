@@ -11,19 +11,9 @@
 
 with
 
-{% if is_incremental() -%}
 -- An incremental build redoes the as-of periods product_rankings rebuilt since its
 -- last build: they are those whose window (backorder months included) changed.
-rebuilt_as_of_periods as (
-    {{ as_of_periods_built_since_last_build(ref('product_rankings')) }}
-),
-{%- endif %}
-
-windows as (
-    {{ window_months_to_rebuild(
-        rebuilt_as_of_periods='select rebuilt_as_of_periods.as_of_period from rebuilt_as_of_periods'
-    ) }}
-),
+{{ windows_of_as_of_periods_rebuilt_in(ref('product_rankings')) }},
 
 customer_skus as (
     select
@@ -100,12 +90,12 @@ select
     upsells.recommended_net_profit_per_unit,
     coalesce(flags.is_cross_sell_candidate, false) as is_cross_sell_candidate,
     {{ dbt.concat([
-        "'bought '", "cast(cast(upsells.current_units as decimal(38, 2)) as " ~ text ~ ")",
+        "'bought '", decimal_text("upsells.current_units", 2),
         "' units of '", "upsells.current_sku",
         "' (rank '", "cast(upsells.current_rank as " ~ text ~ ")",
-        "', '", "cast(cast(upsells.current_net_profit_per_unit as decimal(38, 2)) as " ~ text ~ ")",
+        "', '", money_text("upsells.current_net_profit_per_unit"),
         "' per unit): '", "upsells.recommended_sku",
-        "' makes '", "cast(cast(upsells.profit_per_unit_gain as decimal(38, 2)) as " ~ text ~ ")",
+        "' makes '", money_text("upsells.profit_per_unit_gain"),
         "' more per unit'",
     ]) }} as reasons,
     {{ build_timestamp() }} as built_at

@@ -1,26 +1,11 @@
 -- One row per as-of period, sales rep and segment of the rep's book (METHOD.md, "The
--- desert team and new accounts"): the book as in rep_profitability (customers whose
--- sales_rep_id is the rep; rep_id null for house accounts), the sales minutes spent on
--- the segment's customers over the window (all their sales activities) and the net
--- profit per sales hour. The desert accounts to move to a dedicated desert team are
+-- desert team and new accounts"): the book as in rep_profitability (int_rep_books:
+-- customers whose sales_rep_id is the rep; rep_id null for house accounts), the sales
+-- minutes spent on the segment's customers over the window (all their sales
+-- activities) and the net profit per sales hour. The desert accounts to move to a dedicated desert team are
 -- the rep's profit-desert customers with sales minutes in the window (visited or
 -- called); minutes_freed are their minutes. Other segments move none.
 with
-
-book as (
-    select
-        profitability.as_of_period,
-        owners.sales_rep_id as rep_id,
-        segments.segment,
-        profitability.net_profit,
-        profitability.sales_minutes
-    from {{ ref('customer_profitability') }} as profitability
-    inner join {{ ref('customer_segments') }} as segments
-        on profitability.customer_id = segments.customer_id
-            and profitability.as_of_period = segments.as_of_period
-    left join {{ ref('stg_erp__customers') }} as owners
-        on profitability.customer_id = owners.customer_id
-),
 
 workload as (
     select
@@ -32,7 +17,7 @@ workload as (
         sum(net_profit) as net_profit,
         sum(case when segment = 'profit_desert' and sales_minutes > 0 then 1 else 0 end) as desert_accounts_to_move,
         sum(case when segment = 'profit_desert' then sales_minutes else 0 end) as minutes_freed
-    from book
+    from {{ ref('int_rep_books') }}
     group by as_of_period, rep_id, segment
 )
 

@@ -32,10 +32,11 @@ system-packages:
 
 test: install system-packages pytest lint
 
-# Two workers, each test module on one of them (its module fixtures built once); the
-# session's warehouses are built once for both (tests/conftest.py, `built_once`).
+# Two workers, each test module on one of them (its module fixtures built once), in the
+# order tests/conftest.py gives them (the longest first); the session's warehouses are
+# built once for both (`built_once`).
 pytest: install
-	$(BIN)/python -m pytest -n 2 --dist loadscope --durations=25
+	$(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder --durations=25
 
 lint: install
 	$(BIN)/ruff check .

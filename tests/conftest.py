@@ -59,8 +59,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # workers in this order (--no-loadscope-reorder), and a long module last keeps one
     # worker busy while the other idles (xdist's own order, by number of tests, put the
     # five-run incremental test, 7.5 min, at the end).
+    # Among them, those that wait for no session warehouse, then those that read the small
+    # one (a minute to build), then the rest: the default demo takes some 3 minutes.
     heavy = {item.module.__name__ for item in items if item.get_closest_marker("e2e")}
-    items.sort(key=lambda item: item.module.__name__ not in heavy)
+    waits_for = {}
+    for item in items:
+        fixtures = END_TO_END_FIXTURES & set(getattr(item, "fixturenames", ()))
+        wait = 2 if fixtures - {"small_warehouse"} else 1 if fixtures else 0
+        waits_for[item.module.__name__] = max(wait, waits_for.get(item.module.__name__, 0))
+    items.sort(
+        key=lambda item: (item.module.__name__ not in heavy, waits_for[item.module.__name__])
+    )
     for item in items:
         if END_TO_END_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)

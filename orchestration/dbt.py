@@ -9,10 +9,10 @@ import json
 import os
 import shutil
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from dagster import AssetCheckSpec, AssetExecutionContext, AssetSpec, FreshnessPolicy
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
@@ -154,7 +154,9 @@ def oasis_dbt_models(
     context.log.info(
         f"dbt {' '.join(command)}" + "".join(f" {name}={value}" for name, value in periods.items())
     )
-    with _environment(periods):
+    # dagster-dbt starts dbt with a copy of this environment (DbtCliResource.cli takes none
+    # of its own); the steps run one at a time on one thread, so nothing else reads it.
+    with patch.dict(os.environ, periods):
         invocation = dbt.cli(command, context=context, raise_on_error=False)
     yield from invocation.stream()
     error = invocation.get_error()
@@ -170,20 +172,3 @@ def oasis_dbt_models(
     if OUT_OF_MEMORY in text:
         raise warehouse.out_of_memory(text[text.index(OUT_OF_MEMORY) :]) from error
     raise error
-
-
-@contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    """`values` in the environment while dagster-dbt starts dbt, which inherits a copy of it
-    (DbtCliResource.cli takes no environment of its own); the run's steps run one at a time
-    on one thread, so nothing else reads the environment meanwhile."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

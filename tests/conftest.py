@@ -58,20 +58,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # themselves: a minute or more each) go first: `make test` hands whole modules to two
     # workers in this order (--no-loadscope-reorder), and a long module last keeps one
     # worker busy while the other idles (xdist's own order, by number of tests, put the
-    # five-run incremental test, 7.5 min, at the end).
-    # Among them, those that wait for no session warehouse, then those that read the small
-    # one (a minute to build), then the rest: the default demo takes some 3 minutes.
+    # five-run incremental test, 7.5 min, at the end). Among them, those that wait for no
+    # session warehouse, then those that read the small one (a minute to build), then the
+    # rest: the default demo takes some 3 minutes.
+    warehouses = {
+        item: END_TO_END_FIXTURES & set(getattr(item, "fixturenames", ())) for item in items
+    }
     heavy = {item.module.__name__ for item in items if item.get_closest_marker("e2e")}
-    waits_for = {}
-    for item in items:
-        fixtures = END_TO_END_FIXTURES & set(getattr(item, "fixturenames", ()))
+    waits_for: dict[str, int] = {}
+    for item, fixtures in warehouses.items():
         wait = 2 if fixtures - {"small_warehouse"} else 1 if fixtures else 0
         waits_for[item.module.__name__] = max(wait, waits_for.get(item.module.__name__, 0))
     items.sort(
         key=lambda item: (item.module.__name__ not in heavy, waits_for[item.module.__name__])
     )
     for item in items:
-        if END_TO_END_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if warehouses[item]:
             item.add_marker(pytest.mark.e2e)
         if not any(item.get_closest_marker(layer) for layer in LAYERS_BESIDE_UNIT):
             item.add_marker(pytest.mark.unit)

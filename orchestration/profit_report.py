@@ -12,7 +12,11 @@ from pathlib import Path
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 from dagster_dbt import DbtCliResource
 
-from orchestration.dbt_project import manifest_fingerprint, oasis_dbt_project
+from orchestration.dbt_project import (
+    MANIFEST_FINGERPRINT,
+    manifest_fingerprint,
+    oasis_dbt_project,
+)
 from orchestration.publish import PUBLISHED_WAREHOUSE
 from orchestration.resources import ReportsFolderResource, WarehouseResource
 from pipelines.audit_report import DBT_DOCS_FILE, run_report_folder, write_index
@@ -38,7 +42,7 @@ def profit_report(
 ) -> MaterializeResult:
     folder = run_report_folder(Path(reports.path), context.run_id)
     pages = write_profit_reports(published_path(Path(warehouse.path)), folder)
-    docs = write_dbt_docs(dbt, folder / DBT_DOCS_FILE, Path(reports.path) / DBT_DOCS_CACHE)
+    docs = write_dbt_docs(dbt, folder / DBT_DOCS_FILE, Path(warehouse.path).stem)
     write_index(Path(reports.path))
     context.log.info(f"Profit report written to {pages[0]}; dbt docs to {docs}")
     return MaterializeResult(
@@ -50,25 +54,30 @@ def profit_report(
     )
 
 
-# reports/dbt_docs/<project fingerprint>.html: the docs site of the project as it is now.
-DBT_DOCS_CACHE = "dbt_docs"
+# Beside manifest.json, in the checkout's dbt target folder:
+# docs/<project fingerprint>-<warehouse name>.html, the docs site of the project as it is now.
+DBT_DOCS_CACHE = MANIFEST_FINGERPRINT.parent / "docs"
 
 
-def write_dbt_docs(dbt: DbtCliResource, target: Path, cache: Path) -> Path:
+def write_dbt_docs(dbt: DbtCliResource, target: Path, warehouse_name: str) -> Path:
     """`dbt docs generate --static`: one self-contained HTML file (manifest and catalog
     inside, lineage included) that opens from the file system. `--no-compile` reuses the
-    manifest the run's `dbt build` wrote, in a temporary target folder so that the project's
+    manifest of the last `dbt parse`, in a temporary target folder so that the project's
     own target/ is left as it was: ~20 s instead of ~50 s on the demo (the catalog query is
     what remains). Its dbt-docs tracking stays off: dbt writes `send_anonymous_usage_stats:
     false` into it under DO_NOT_TRACK (tests/reports check no request leaves the page).
 
-    The site changes only when the project does (the catalog lists the models' columns and
-    types, not their rows), so it is generated once per project fingerprint (the one
-    `dbt parse` recorded, orchestration/dbt_project.py) and copied into every later run's
-    folder: a month-close run saves the 6-10 s of starting dbt and reading the catalog."""
-    cached = cache / f"{manifest_fingerprint()[:16]}.html"
+    The site changes only when the project does: the catalog lists the models' columns and
+    types (each mart's enforced contract), not their rows, and names the database after the
+    warehouse file. So it is generated once per project fingerprint (the one `dbt parse`
+    recorded, orchestration/dbt_project.py) and warehouse name, for the whole checkout, and
+    copied into every later run's folder, whichever warehouse it builds: a run saves the
+    8-10 s of starting dbt and reading the catalog (50 customers, 3 months), and so does
+    every test that builds a warehouse of its own."""
+    fingerprint = manifest_fingerprint()[:16]
+    cached = DBT_DOCS_CACHE / f"{fingerprint}-{warehouse_name}.html"
     if not cached.is_file():
-        cache.mkdir(parents=True, exist_ok=True)
+        DBT_DOCS_CACHE.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="oasis-dbt-docs-") as scratch:
             shutil.copyfile(oasis_dbt_project.manifest_path, Path(scratch) / "manifest.json")
             dbt.cli(
@@ -76,15 +85,19 @@ def write_dbt_docs(dbt: DbtCliResource, target: Path, cache: Path) -> Path:
                 target_path=Path(scratch),
             ).wait()
             _copy_whole(Path(scratch) / "static_index.html", cached)
-        for older in cache.glob("*.html"):
-            if older != cached:
-                older.unlink()
+        for older in DBT_DOCS_CACHE.glob("*.html"):
+            if not older.name.startswith(f"{fingerprint}-"):
+                older.unlink(missing_ok=True)
     _copy_whole(cached, target)
     return target
 
 
 def _copy_whole(source: Path, target: Path) -> None:
-    """Copied beside `target` and renamed over it: a reader never sees half a page."""
-    temporary = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(source, temporary)
-    temporary.replace(target)
+    """Copied beside `target` under a name of its own and renamed over it: a reader never
+    sees half a page, and two runs writing the checkout's cached site at once (the test
+    suite's workers) each rename a whole copy."""
+    with tempfile.NamedTemporaryFile(
+        dir=target.parent, prefix=f".{target.name}.", delete=False
+    ) as temporary:
+        shutil.copyfile(source, temporary.name)
+    Path(temporary.name).replace(target)

@@ -210,8 +210,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _demo(arguments: argparse.Namespace) -> int:
-    from pipelines.demo.erp import write_demo_erp
+    from pipelines.demo.erp import check_demo_size, write_demo_erp
 
+    try:
+        check_demo_size(arguments.customers, arguments.months, arguments.format)
+    except ValueError as error:
+        arguments.parser.error(str(error))
     summary = write_demo_erp(
         arguments.out,
         customers=arguments.customers,

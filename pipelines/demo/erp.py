@@ -83,6 +83,16 @@ FILE_FORMATS = ("parquet", "csv")
 MIN_CUSTOMERS = 50  # room for every planted story with customers to spare
 
 
+def check_demo_size(customers: int, months: int, file_format: str = "parquet") -> None:
+    """Raises ValueError, saying why, for a demo write_demo_erp cannot make."""
+    if file_format not in FILE_FORMATS:
+        raise ValueError(f"file_format must be one of {FILE_FORMATS}, not {file_format!r}")
+    if customers < MIN_CUSTOMERS:
+        raise ValueError(f"customers must be at least {MIN_CUSTOMERS}, not {customers}")
+    if months < 1:
+        raise ValueError(f"months must be at least 1, not {months}")
+
+
 def write_demo_erp(
     out_dir: Path,
     *,
@@ -94,12 +104,7 @@ def write_demo_erp(
     progress: Callable[[str], None] | None = None,
 ) -> DemoSummary:
     """Write the demo company's ERP extract to `out_dir`, one month at a time."""
-    if file_format not in FILE_FORMATS:
-        raise ValueError(f"file_format must be one of {FILE_FORMATS}, not {file_format!r}")
-    if customers < MIN_CUSTOMERS:
-        raise ValueError(f"customers must be at least {MIN_CUSTOMERS}, not {customers}")
-    if months < 1:
-        raise ValueError(f"months must be at least 1, not {months}")
+    check_demo_size(customers, months, file_format)
     out_dir = Path(out_dir)
     last_closed = np.datetime64(end_period, "M")
     periods = last_closed + np.arange(-months + 1, 2)  # the closed months, then the open one

@@ -108,6 +108,24 @@ def test_a_misspelt_flag_shows_the_usage_of_its_command(tmp_path: Path) -> None:
     assert "oasis run: error: unrecognized arguments: --peroid 2026-10" in result.stderr
 
 
+def test_a_demo_too_small_for_its_stories_shows_the_usage_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "demo", "--out", str(tmp_path / "demo")]
+        + ["--customers", "30"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: oasis demo ")
+    assert result.stderr.strip().splitlines()[-1] == (
+        "oasis demo: error: customers must be at least 50, not 30"
+    )
+    assert not (tmp_path / "demo").exists()
+
+
 def test_every_flag_of_every_command_says_what_it_does() -> None:
     from orchestration.cli import _parser
 

@@ -10,11 +10,12 @@ this storage does the same for SQLite. Every event is still stored, one row each
 It also keeps each database's connection open for the next statement. Dagster's SQLite
 storage creates an engine without a pool for every read and write, so every statement
 opens the file, and closing it costs about 1 ms: a run of 50 customers over 3 months made
-6,500 connections (engine, connect, close: about 9 s of its 40 s of CPU in the Oasis
-process). Transactions stay as Dagster's: each commits when its block ends, and the file
-is changed in place (no write-ahead log), so the web UI in another process, which watches
-the run's file to stream its events, sees each commit as before. And it remembers which
-tables the index has, which Dagster asked before most queries, through an engine each time.
+6,500 connections, and keeping them open saved 6 s of the Oasis process's 40 s of CPU.
+Transactions stay as Dagster's: each commits when its block ends, and the file is changed
+in place (no write-ahead log), so the web UI in another process, which watches the run's
+file to stream its events, sees each commit as before. And it remembers which tables the
+index has, which Dagster asked before most queries, through an engine each time (another
+6.5 s).
 
 dagster.yaml selects it; its files stay where Dagster's default puts them. `_connect`
 overrides a private method of Dagster's SqliteEventLogStorage, and the batch reuses its

@@ -4,7 +4,8 @@ and bad values, with every path (landing, warehouse, reports, exports) holding a
 apostrophe and non-ASCII letters:
 - nothing phones home: neither the commands nor a process they start (Dagster, dbt, GX)
   connects to an address outside loopback;
-- the run succeeds and publishes;
+- the run succeeds and publishes, and a malformed CSV line is a bad record like any other:
+  quarantined with its file and line, the rest of its file loaded;
 - every CSV it writes has the formulas neutralised, and Parquet and JSONL keep them."""
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ FORMULA_NAME = "+cmd|' /C calc'!A0"  # that customer's name
 DANGLING_CUSTOMER = "@SUM(1+1)"  # an invoice's customer, which does not exist: quarantined
 FORMULA_AMOUNT = "=1+2"  # a payment's amount: quarantined
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A payments line with a field too many, appended to the oldest payments file.
+RAGGED = '"PAYX1","INV00000300",2026-08-15,10.00,"payment","extra"'
+
 
 # The switches `oasis` must set by itself: the commands run without them (the Makefile and
 # tests/conftest.py set some of them for everything else).
@@ -53,26 +57,22 @@ class HostileRun:
     reports: Path
     exports: Path
     traces: Path  # <command>.trace for each of COMMANDS
+    ragged_file: Path  # the payments file that ends with RAGGED
+    records_before_ragged: int
 
 
 @pytest.fixture(scope="module")
 def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> HostileRun:
     root = tmp_path_factory.mktemp("hostile") / HOSTILE_FOLDER
     landing, home, traces = root / "länding o'folder", root / "wärehouse o'home", root / "traces"
-    run = HostileRun(
-        # A quote in the file name itself is refused (the last test says why).
-        warehouse=home / "wärehouse ok.duckdb",
-        reports=root / "rëports o'",
-        exports=root / "ëxports o'",
-        traces=traces,
-    )
+    # A quote in the file name itself is refused (the last test says why).
+    warehouse = home / "wärehouse ok.duckdb"
+    reports, exports = root / "rëports o'", root / "ëxports o'"
     traces.mkdir(parents=True)
     environment = {
         name: value for name, value in os.environ.items() if name not in TELEMETRY_SWITCHES
     }
-    environment.update(
-        OASIS_HOME=str(home), OASIS_REPORTS=str(run.reports), OASIS_EXPORTS=str(run.exports)
-    )
+    environment.update(OASIS_HOME=str(home), OASIS_REPORTS=str(reports), OASIS_EXPORTS=str(exports))
 
     def oasis(command: str, *arguments: str) -> list[str]:
         return [
@@ -95,24 +95,23 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> HostileRun:
         )
         assert done.returncode == 0, f"oasis {command}:\n{done.stdout}\n{done.stderr}"
 
-    finish("demo", "--out", str(landing), "--customers", "150", "--months", "4", "--format", "csv")
+    finish("demo", "--out", str(landing), "--customers", "60", "--months", "3", "--format", "csv")
     _plant_formulas(landing, _last_closed_period(landing))
-    finish("run", "--source", str(landing), "--warehouse", str(run.warehouse))
-    finish("check", "--warehouse", str(run.warehouse))
-    with duckdb.connect(str(run.warehouse), read_only=True) as connection:
+    ragged_file, records_before_ragged = _plant_ragged_line(landing)
+    finish("run", "--source", str(landing), "--warehouse", str(warehouse))
+    finish("check", "--warehouse", str(warehouse))
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
         (row_id,) = connection.execute(
             "select min(row_id) from marts.fct_invoice_line_pnl where row_kind = 'invoice'"
         ).fetchone()
-    finish("explain", row_id, "--warehouse", str(run.warehouse))
+    finish("explain", row_id, "--warehouse", str(warehouse))
 
     port = free_port()
-    ui = oasis(
-        "ui", "--port", str(port), "--source", str(landing), "--warehouse", str(run.warehouse)
-    )
+    ui = oasis("ui", "--port", str(port), "--source", str(landing), "--warehouse", str(warehouse))
     # strace writes each call as it happens: killing it with the rest loses no line.
     with serving_ui(ui, port, environment) as keys:
         assert "marts/fct_invoice_line_pnl" in keys
-    return run
+    return HostileRun(warehouse, reports, exports, traces, ragged_file, records_before_ragged)
 
 
 def _last_closed_period(landing: Path) -> str:
@@ -120,6 +119,16 @@ def _last_closed_period(landing: Path) -> str:
     return sorted(
         path.stem.removeprefix("cost_pools-") for path in (landing / "cost_pools").glob("*.csv")
     )[-1]
+
+
+def _plant_ragged_line(landing: Path) -> tuple[Path, int]:
+    """RAGGED at the end of the oldest payments file (the newest one holds a formula): that
+    file and the number of records before the line."""
+    payments = sorted((landing / "payments").glob("*.csv"))[0]
+    records = payments.read_bytes().count(b"\n") - 1  # the header is line 1
+    with payments.open("a", encoding="utf-8") as file:
+        file.write(RAGGED + "\n")
+    return payments, records
 
 
 def _plant_formulas(landing: Path, period: str) -> None:
@@ -229,6 +238,37 @@ def test_a_run_under_paths_with_spaces_apostrophes_and_accents_publishes_everyth
     assert rows > 0
     assert (hostile_run.exports / "customer_policy_flags.manifest.json").exists()
     assert list(hostile_run.reports.glob("*/quarantine.csv"))
+
+
+def test_a_ragged_csv_line_is_quarantined_with_its_line_and_the_rest_of_its_file_loads(
+    hostile_run: HostileRun,
+) -> None:
+    source = str(hostile_run.ragged_file.absolute())
+    records = hostile_run.records_before_ragged
+    with duckdb.connect(str(hostile_run.warehouse), read_only=True) as connection:
+        quarantined = connection.execute(
+            """
+            select table_name, source_file, source_row, column_name, bad_value, reason,
+                record_json ->> 'csv_line_number'
+            from raw.quarantine where column_name = 'csv_line'
+            """
+        ).fetchall()
+        (loaded,) = connection.execute(
+            "select count(*) from raw.payments where _source_file = ?", [source]
+        ).fetchone()
+    # Record n is line n + 1: the header is line 1.
+    assert quarantined == [
+        (
+            "payments",
+            source,
+            records + 1,
+            "csv_line",
+            RAGGED,
+            "malformed CSV line: more fields than the header",
+            str(records + 2),
+        )
+    ]
+    assert loaded == records
 
 
 def test_every_csv_neutralises_formulas_and_parquet_and_jsonl_keep_them(

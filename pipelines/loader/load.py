@@ -143,7 +143,7 @@ def load_table(
         publish(con, contract, scope)
         return _result(con, contract, ranked, scope)
     finally:
-        drop_working_tables(con, [rank for rank, _ in ranked])
+        drop_working_tables(con)
 
 
 def quarantine_summary(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:

@@ -18,7 +18,8 @@ quarantined exactly once.
 
 The file index. `raw._extract_file_periods` holds, for each extract file (path, size,
 modification time), its record count per period (null: undeterminable). A file is
-scanned once when it is new or changed: one read of its period column, no validation.
+scanned once when it is new or changed: one read of its period column, no validation
+(the new Parquet files that share a schema in one read, as reading.py reads them).
 The index chooses the files of a period load and gives the home periods. An invoice
 line or shipment is indexed under the period of every version of its invoice in the
 landing folder's invoices files (counted under the newest), so the index needs no
@@ -49,6 +50,9 @@ from pipelines.loader.reading import (
     extract_files,
     first_error_line,
     has_rejects,
+    is_csv,
+    parquet_group_select,
+    parquet_read_groups,
     text_select,
 )
 from pipelines.loader.working_tables import FILES_READ, RECORD_PERIODS, STAGE, in_periods
@@ -242,7 +246,10 @@ def refresh_file_index(
     if contract.period_source.via is not None:
         _map_parent_periods(con, landing, TABLES[contract.period_source.via])
     try:
+        alone = _index_parquet_groups(con, contract, new, via_files, index)
         for file in new:
+            if file.path not in alone:
+                continue
             try:
                 _index_file(con, contract, file, via_files, index)
             except ExtractError:
@@ -271,18 +278,27 @@ def _map_parent_periods(con: duckdb.DuckDBPyConnection, landing: Path, parent: T
     """
     key = _ident(parent.key[0])
     files = extract_files(landing / parent.name) if (landing / parent.name).is_dir() else []
-    versions, paths = [], []
-    for rank, file in enumerate(files, start=1):
-        columns = [parent.key[0], parent.period_source.column]
+    columns = [parent.key[0], parent.period_source.column]
+    ranks = [str(file.path) for file in files]  # list_position(ranks, path): the file's rank
+    groups, alone = parquet_read_groups(con, [file.path for file in files], columns)
+    versions, parameters = [], []
+    for group in groups:
+        versions.append(
+            f"select {key}, {_own_period_sql(parent)} as period, "
+            f"list_position(?::varchar[], _path) as _file_rank "
+            f"from ({parquet_group_select(columns, row_numbers=False)})"
+        )
+        parameters += [ranks, [str(path) for path in group]]
+    for path in alone:
         try:
-            source = text_select(con, file.path, columns, store_rejects=False)
+            source = text_select(con, path, columns, store_rejects=False)
         except ExtractError:
             continue  # the parent's own load fails on it
         versions.append(
-            f"select {key}, {_own_period_sql(parent)} as period, {rank} as _file_rank "
-            f"from ({source})"
+            f"select {key}, {_own_period_sql(parent)} as period, "
+            f"{ranks.index(str(path)) + 1} as _file_rank from ({source})"
         )
-        paths.append(str(file.path))
+        parameters.append(str(path))
     if not versions:
         versions = ["select null::varchar as key, null::varchar as period, 0 as _file_rank"]
     con.execute(
@@ -297,8 +313,71 @@ def _map_parent_periods(con: duckdb.DuckDBPyConnection, landing: Path, parent: T
         from versions join newest using (key)
         group by key, period
         """,
-        paths,
+        parameters,
     )
+
+
+def _index_parquet_groups(
+    con: duckdb.DuckDBPyConnection,
+    contract: Table,
+    files: list[ExtractFile],
+    via_files: str,
+    index: str,
+) -> set[Path]:
+    """Index the Parquet files that one query can read, a group at a time (reading.py);
+    returns the files to index alone. A group whose read fails is left to them."""
+    column = contract.period_source.column
+    groups, alone = parquet_read_groups(con, [file.path for file in files], [column])
+    stat = {file.path: file for file in files}
+    source = parquet_group_select([column], row_numbers=False)
+    for group in groups:
+        paths = [str(path) for path in group]
+        try:
+            con.execute(
+                f"""
+                insert into {index}
+                select ?, f.path, f.size_bytes, f.modified_ns, ?, counts.period, counts.records
+                from (
+                    select _path as path, period, sum(counted) as records
+                    from ({_per_period_sql(contract, source, "_path")}
+                          union all select unnest(?::varchar[]), null, 0)
+                    group by all
+                ) as counts
+                join (
+                    select unnest(?::varchar[]) as path, unnest(?::bigint[]) as size_bytes,
+                        unnest(?::bigint[]) as modified_ns
+                ) as f using (path)
+                """,
+                [
+                    contract.name,
+                    via_files,
+                    paths,  # the read
+                    paths,  # a row of no records per file, as a file read alone has
+                    paths,  # with each file's size and modification time
+                    [stat[path].size_bytes for path in group],
+                    [stat[path].modified_ns for path in group],
+                ],
+            )
+        except duckdb.Error:
+            alone += group
+    return set(alone)
+
+
+def _per_period_sql(contract: Table, source: str, *carried: str) -> str:
+    """(period, counted) of each record of `source`, and its `carried` columns: its own
+    period, or, for an invoice line or shipment, that of each version of its invoice
+    (counted under the newest version only)."""
+    kept = "".join(f"r.{name}, " for name in carried)
+    if contract.period_source.via is None:
+        return (
+            f"select {kept}{_own_period_sql(contract)} as period, 1 as counted from ({source}) as r"
+        )
+    foreign_key = _ident(contract.period_source.column)
+    return f"""
+        select {kept}parent.period, coalesce(parent.is_newest, true)::int as counted
+        from ({source}) as r
+        left join {_VIA_PERIODS} as parent on parent.key = r.{foreign_key}
+    """
 
 
 def _index_file(
@@ -307,16 +386,10 @@ def _index_file(
     """One read of the file's period column: records per period, and the undeterminable
     (among them the CSV lines that cannot be parsed)."""
     source = text_select(con, file.path, [contract.period_source.column], store_rejects=True)
-    if contract.period_source.via is None:
-        per_period = f"select {_own_period_sql(contract)} as period, 1 as counted from ({source})"
-    else:
-        foreign_key = _ident(contract.period_source.column)
-        per_period = f"""
-            select parent.period, coalesce(parent.is_newest, true)::int as counted
-            from ({source}) as r
-            left join {_VIA_PERIODS} as parent on parent.key = r.{foreign_key}
-        """
-    drop_rejects(con)
+    per_period = _per_period_sql(contract, source)
+    csv_file = is_csv(file.path)
+    if csv_file:
+        drop_rejects(con)
     try:
         con.execute(
             f"""
@@ -330,7 +403,7 @@ def _index_file(
     except duckdb.Error as error:
         raise ExtractError(f"cannot read {file.path}: {first_error_line(error)}") from error
     malformed = 0
-    if has_rejects(con):
+    if csv_file and has_rejects(con):
         (malformed,) = con.execute(f"select count(distinct line) from {REJECTS}").fetchone()
         drop_rejects(con)
     con.execute(

@@ -15,6 +15,14 @@ A CSV file's header line names its columns. A line that cannot be parsed (a fiel
 many or too few, an unbalanced quote) is a record with one problem, `csv_line`: its
 record_json holds the text and the line number in the file. A file that is not UTF-8,
 or an unreadable Parquet file, fails the table (ExtractError).
+
+Reads. A CSV file is read on its own, with DuckDB's rejects tables. The Parquet files
+that share a schema are read by one query (`parquet_read_groups`), which numbers each
+file's records with DuckDB's file_row_number: Parquet has no lines to reject. Reading
+each of the 250 monthly files of a 100-thousand-line demo with queries of its own (its
+schema, its read, the rejects bookkeeping, its index entry) made a first run's ingest
+take 13-14 s; reading them together, 4 s. A group that cannot be read together is read
+file by file, which names the file that fails, as before.
 """
 
 from __future__ import annotations
@@ -30,7 +38,15 @@ import numpy as np
 import pyarrow as pa
 
 from pipelines.contract import TABLES, Table
-from pipelines.loader.working_tables import FILE_ORDER, FILES_READ, MALFORMED, PARSED, STAGE
+from pipelines.loader.working_tables import (
+    FILE_ORDER,
+    FILES_READ,
+    MALFORMED,
+    PARQUET_RECORDS,
+    PARSED,
+    STAGE,
+    file_read_alone,
+)
 from pipelines.sql import quote_identifier as _ident
 from pipelines.sql import quote_literal as _literal
 
@@ -78,9 +94,14 @@ def first_error_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0]
 
 
+def is_csv(path: Path) -> bool:
+    """Any extract file that is not CSV is Parquet (EXTRACT_SUFFIXES)."""
+    return path.suffix.lower() == ".csv"
+
+
 def _file_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     """The column names of the file: its CSV header line or its Parquet schema."""
-    if path.suffix.lower() == ".csv":
+    if is_csv(path):
         return _csv_header(path)
     try:
         schema = con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
@@ -112,7 +133,7 @@ def _reader_sql(path: Path, names: list[str], *, store_rejects: bool) -> str:
     A CSV line that cannot be parsed goes to DuckDB's rejects tables (`store_rejects`)
     or is skipped; it never stops the read.
     """
-    if path.suffix.lower() != ".csv":
+    if not is_csv(path):
         return "read_parquet(?)"
     columns = ", ".join(f"{_literal(name)}: 'varchar'" for name in names)
     errors = (
@@ -131,10 +152,92 @@ def text_select(
     missing = [name for name in columns if name not in names]
     if missing:
         raise ExtractError(f"{path}: missing contract column(s) {', '.join(missing)}")
-    text = ", ".join(
+    reader = _reader_sql(path, names, store_rejects=store_rejects)
+    return f"select {_as_text(columns)} from {reader}"
+
+
+def _as_text(columns: list[str]) -> str:
+    return ", ".join(
         f"nullif(cast({_ident(name)} as varchar), '') as {_ident(name)}" for name in columns
     )
-    return f"select {text} from {_reader_sql(path, names, store_rejects=store_rejects)}"
+
+
+def parquet_read_groups(
+    con: duckdb.DuckDBPyConnection, paths: list[Path], columns: list[str]
+) -> tuple[list[list[Path]], list[Path]]:
+    """The Parquet files that one query can read, in groups, and the files to read alone.
+
+    A group's files have the same schema (names, types, order), so that the group's
+    read gives each file the text its own read would; they all hold `columns`. CSV
+    files, Parquet files without one of `columns`, and the ones whose schema cannot be
+    read are to read alone, in the order given: their own read raises or skips them
+    as before. One query gets the schemas of all files: 40 ms for 250 files, where a
+    describe of each took 200 ms.
+    """
+    parquet = [str(path) for path in paths if not is_csv(path)]
+    schemas = _parquet_schemas(con, parquet)
+    groups: dict[tuple, list[Path]] = {}
+    alone = []
+    for path in paths:
+        schema = schemas.get(str(path))
+        if schema is None or not set(columns) <= set(_top_level_names(schema)):
+            alone.append(path)
+        else:
+            groups.setdefault(schema, []).append(path)
+    return list(groups.values()), alone
+
+
+def _parquet_schemas(con: duckdb.DuckDBPyConnection, paths: list[str]) -> dict[str, tuple]:
+    """path -> its schema elements, root first; files whose schema cannot be read are left
+    out (one query for all, or, when one of them fails it, one per file)."""
+    query = """
+        select file_name, list((name, num_children, type, type_length, repetition_type,
+            converted_type, scale, precision, field_id, logical_type, duckdb_type)
+            order by column_id)
+        from parquet_schema(?::varchar[])
+        group by file_name
+    """
+    if not paths:
+        return {}
+    try:
+        rows = con.execute(query, [paths]).fetchall()
+    except duckdb.Error:
+        rows = []
+        for path in paths:
+            try:
+                rows += con.execute(query, [[path]]).fetchall()
+            except duckdb.Error:
+                continue
+    return {path: tuple(elements) for path, elements in rows}
+
+
+def _top_level_names(schema: tuple) -> list[str]:
+    """The columns of a Parquet file, as `describe` lists them: the root's children, not
+    the fields inside a struct or list (the schema lists every element, depth first)."""
+    (_, root_children, *_), *elements = schema
+    names, children_left = [], [root_children or 0]
+    for name, children, *_ in elements:
+        if len(children_left) == 1:
+            names.append(name)
+        children_left[-1] -= 1
+        if children:
+            children_left.append(children)
+        while len(children_left) > 1 and children_left[-1] == 0:
+            children_left.pop()
+    return names
+
+
+def parquet_group_select(columns: list[str], *, row_numbers: bool) -> str:
+    """A select of `columns` as text (empty = null) of a group of Parquet files, and each
+    record's file (`_path`) and, with `row_numbers`, its 1-based `_source_row`, the
+    number a read of the file alone gives it. The list of paths is its parameter.
+
+    DuckDB refuses the read, rather than shadow the file's own column, if a file has a
+    column named `file_row_number` or `_path`: the files are then read alone.
+    """
+    options = "filename='_path'" + (", file_row_number=true" if row_numbers else "")
+    numbers = ", file_row_number + 1 as _source_row" if row_numbers else ""
+    return f"select {_as_text(columns)}, _path{numbers} from read_parquet(?::varchar[], {options})"
 
 
 def drop_rejects(con: duckdb.DuckDBPyConnection) -> None:
@@ -158,9 +261,9 @@ def stage_files(
 ) -> None:
     """Stage the `ranked` files; ranks number every file of the table, oldest first."""
     con.execute(f"create or replace temp table {FILE_ORDER} (_file_rank integer, path varchar)")
-    for rank, file in enumerate(files, start=1):
-        con.execute(f"insert into {FILE_ORDER} values (?, ?)", [rank, str(file.path)])
+    _insert_files(con, FILE_ORDER, list(enumerate(files, start=1)))
     con.execute(f"create or replace temp table {FILES_READ} (_file_rank integer, path varchar)")
+    _insert_files(con, FILES_READ, ranked)
     con.execute(
         f"""
         create or replace temp table {MALFORMED} (
@@ -168,22 +271,60 @@ def stage_files(
         )
         """
     )
-    renumbered = set()
-    for rank, file in ranked:
-        if _stage_file(con, contract, file.path, rank):
-            renumbered.add(rank)
-        con.execute(f"insert into {FILES_READ} values (?, ?)", [rank, str(file.path)])
-    ranks = [rank for rank, _ in ranked]
-    con.execute(
-        f"create or replace temp view {STAGE} as {_stage_select(contract, ranks, renumbered)}"
-    )
+    alone = set(_stage_parquet_groups(con, contract, [file.path for _, file in ranked]))
+    # In rank order, as before: the first of these files that fails names the error.
+    read_alone = [(rank, file) for rank, file in ranked if file.path in alone]
+    renumbered = {rank for rank, file in read_alone if _stage_file(con, contract, file.path, rank)}
+    stage = _stage_select(contract, [rank for rank, _ in read_alone], renumbered)
+    con.execute(f"create or replace temp view {STAGE} as {stage}")
     con.execute(
         f"create or replace temp view {PARSED} as select * from {STAGE} where _malformed is null"
     )
 
 
+def _insert_files(
+    con: duckdb.DuckDBPyConnection, table: str, ranked: list[tuple[int, ExtractFile]]
+) -> None:
+    """One insert for all files: one each took ~0.9 ms, 0.4 s over 2 x 250 files."""
+    con.execute(
+        f"insert into {table} select unnest(?::integer[]), unnest(?::varchar[])",
+        [[rank for rank, _ in ranked], [str(file.path) for _, file in ranked]],
+    )
+
+
+def _stage_parquet_groups(
+    con: duckdb.DuckDBPyConnection, contract: Table, paths: list[Path]
+) -> list[Path]:
+    """Copy the contract columns of the Parquet files read together, as text, into
+    PARQUET_RECORDS with each record's file rank and row; returns the files to read alone.
+
+    A group whose read fails is left to its files' own reads, which say which one fails.
+    """
+    columns = contract.column_names
+    groups, alone = parquet_read_groups(con, paths, columns)
+    text = ", ".join(f"{_ident(name)} varchar" for name in columns)
+    con.execute(
+        f"create or replace temp table {PARQUET_RECORDS} "
+        f"({text}, _file_rank integer, _source_row bigint)"
+    )
+    for group in groups:
+        try:
+            con.execute(
+                f"""
+                insert into {PARQUET_RECORDS}
+                select r.* exclude (_path, _source_row), o._file_rank, r._source_row
+                from ({parquet_group_select(columns, row_numbers=True)}) as r
+                join {FILE_ORDER} as o on o.path = r._path
+                """,
+                [[str(path) for path in group]],
+            )
+        except duckdb.Error:
+            alone += group
+    return alone
+
+
 def _stage_file(con: duckdb.DuckDBPyConnection, contract: Table, path: Path, rank: int) -> bool:
-    """Copy the contract columns of one file, as text, into `_load_file_<rank>`.
+    """Copy the contract columns of one file, as text, into `file_read_alone(rank)`.
 
     Reading one file into its own table keeps the file's record order in the rowid,
     which numbers the records of both formats alike (read_csv has no file_row_number).
@@ -191,13 +332,16 @@ def _stage_file(con: duckdb.DuckDBPyConnection, contract: Table, path: Path, ran
     records after them are numbered anew (True): each rejected line took a number.
     """
     source = text_select(con, path, contract.column_names, store_rejects=True)
-    drop_rejects(con)
+    table = file_read_alone(rank)
+    csv_file = is_csv(path)
+    if csv_file:
+        drop_rejects(con)
     with _insertion_order_preserved(con):
         try:
-            con.execute(f"create or replace temp table _load_file_{rank} as {source}", [str(path)])
+            con.execute(f"create or replace temp table {table} as {source}", [str(path)])
         except duckdb.Error as error:
             raise ExtractError(f"cannot read {path}: {first_error_line(error)}") from error
-    if not has_rejects(con):
+    if not csv_file or not has_rejects(con):
         return False
     try:
         _collect_malformed_lines(con, path, rank)
@@ -330,12 +474,12 @@ def _number_records_around_malformed_lines(con: duckdb.DuckDBPyConnection, rank:
             group by parsed_before
         )
         select f.*, f.rowid + 1 + coalesce(s.malformed_before, 0) as _source_row
-        from _load_file_{rank} as f
+        from {file_read_alone(rank)} as f
         asof left join steps as s on f.rowid + 1 > s.parsed_before
         """
     )
-    con.execute(f"drop table _load_file_{rank}")
-    con.execute(f"alter table _load_renumbered rename to _load_file_{rank}")
+    con.execute(f"drop table {file_read_alone(rank)}")
+    con.execute(f"alter table _load_renumbered rename to {file_read_alone(rank)}")
 
 
 @contextmanager
@@ -353,14 +497,16 @@ def _insertion_order_preserved(con: duckdb.DuckDBPyConnection) -> Iterator[None]
 
 
 def _stage_select(contract: Table, ranks: list[int], renumbered: set[int]) -> str:
-    """Every record read: the parsed ones, then the malformed lines with null values and
+    """Every record read: the parsed ones (of the Parquet files read together, then of
+    each file read alone, `ranks`), then the malformed lines with null values and
     `_malformed`, the line's number and text, which the quarantine keeps as the record."""
-    parsed = [
+    parsed = [f"select *, null::json as _malformed from {PARQUET_RECORDS}"]
+    parsed += [
         f"select * exclude (_source_row), {rank} as _file_rank, _source_row, "
-        f"null::json as _malformed from _load_file_{rank}"
+        f"null::json as _malformed from {file_read_alone(rank)}"
         if rank in renumbered
         else f"select *, {rank} as _file_rank, rowid + 1 as _source_row, "
-        f"null::json as _malformed from _load_file_{rank}"
+        f"null::json as _malformed from {file_read_alone(rank)}"
         for rank in ranks
     ]
     nulls = ", ".join(f"null::varchar as {_ident(name)}" for name in contract.column_names)

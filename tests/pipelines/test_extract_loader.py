@@ -536,6 +536,47 @@ def test_typed_parquet_columns_are_checked_as_their_text(con, tmp_path):
     }
 
 
+def test_parquet_files_read_together_number_their_records_as_each_file_alone(con, tmp_path):
+    landing = tmp_path / "landing"
+    names = TABLES["customers"].column_names
+    write_extract(landing, "customers", "a.parquet", [customer("C-1"), customer("C-2")])
+    write_extract(landing, "customers", "b.parquet", [customer("C-3"), customer("C-4")])
+    write_extract(  # another schema: columns in another order, one more
+        landing,
+        "customers",
+        "c.parquet",
+        [("x", *reversed(customer("C-5"))), ("y", *reversed(customer("C-6")))],
+        ["comment", *reversed(names)],
+    )
+    write_extract(  # a column of its own that DuckDB's row numbering would clash with
+        landing,
+        "customers",
+        "d.parquet",
+        [("7", *customer("C-7")), ("7", *customer("C-8"))],
+        ["file_row_number", *names],
+    )
+    write_extract(landing, "customers", "e.csv", [customer("C-9"), customer("C-10")])
+    for seconds, name in enumerate(["a.parquet", "b.parquet", "c.parquet", "d.parquet", "e.csv"]):
+        set_mtime(landing / "customers" / name, 1_700_000_000 + seconds)
+    load_table(con, landing, "customers")
+    rows = con.execute(
+        "select customer_id, regexp_extract(_source_file, '[a-e][.][a-z]+$'), _source_row "
+        "from raw.customers order by rowid"
+    ).fetchall()
+    assert rows == [
+        ("C-1", "a.parquet", 1),
+        ("C-2", "a.parquet", 2),
+        ("C-3", "b.parquet", 1),
+        ("C-4", "b.parquet", 2),
+        ("C-5", "c.parquet", 1),
+        ("C-6", "c.parquet", 2),
+        ("C-7", "d.parquet", 1),
+        ("C-8", "d.parquet", 2),
+        ("C-9", "e.csv", 1),
+        ("C-10", "e.csv", 2),
+    ]
+
+
 def test_extra_columns_are_ignored(con, tmp_path):
     landing = tmp_path / "landing"
     columns = ["erp_internal_id", *TABLES["customers"].column_names, "comment"]

@@ -101,97 +101,75 @@ lifting_rules as (
     where lift > 1
 ),
 
--- The max over the customer's families is the best rule per candidate family, ties
--- by the family it comes from: rules ordered so within each as-of period and family b
--- (thousands of rows), then the lowest order among the rules from the families a
--- customer bought (an aggregate of integers). A row_number over every candidate, whose
--- millions of tiny partitions took 35 of the model's 60 CPU seconds at 1 million lines,
--- gave the same rows.
-ordered_rules as (
-    select
-        *,
-        confidence * net_profit_per_buying_customer as score,
-        row_number() over (
-            partition by as_of_period, family_b
-            order by confidence * net_profit_per_buying_customer desc, family_a asc
-        ) as rule_order
-    from lifting_rules
-    where confidence * net_profit_per_buying_customer > 0
-),
-
-best_rule_orders as (
+-- Every rule from a family the customer bought to one it did not buy.
+candidates as (
     select
         baskets.customer_id,
         baskets.as_of_period,
         rules.family_b as product_family,
-        min(rules.rule_order) as rule_order
-    from baskets
-    inner join ordered_rules as rules
-        on baskets.as_of_period = rules.as_of_period
-            and baskets.product_family = rules.family_a
-    group by baskets.customer_id, baskets.as_of_period, rules.family_b
-),
-
--- Only families the customer did not buy.
-best_rules as (
-    select
-        best.customer_id,
-        best.as_of_period,
-        best.product_family,
         rules.family_a as because_of_family,
         rules.support,
         rules.confidence,
         rules.lift,
         rules.net_profit_per_buying_customer,
-        rules.score
-    from best_rule_orders as best
-    inner join ordered_rules as rules
-        on best.as_of_period = rules.as_of_period
-            and best.product_family = rules.family_b
-            and best.rule_order = rules.rule_order
+        rules.confidence * rules.net_profit_per_buying_customer as score
+    from baskets
+    inner join lifting_rules as rules
+        on baskets.as_of_period = rules.as_of_period
+            and baskets.product_family = rules.family_a
     left join baskets as owned
-        on best.customer_id = owned.customer_id
-            and best.as_of_period = owned.as_of_period
-            and best.product_family = owned.product_family
+        on baskets.customer_id = owned.customer_id
+            and baskets.as_of_period = owned.as_of_period
+            and rules.family_b = owned.product_family
     where owned.customer_id is null
+),
+
+-- The max over the customer's families: the best rule per candidate family, ties
+-- by the family it comes from.
+best_rules as (
+    select
+        *,
+        row_number() over (
+            partition by customer_id, as_of_period, product_family
+            order by score desc, because_of_family asc
+        ) as rule_rank
+    from candidates
+    where score > 0
 ),
 
 ranked as (
     select
-        best_rules.*,
+        *,
         row_number() over (
-            partition by best_rules.customer_id, best_rules.as_of_period
-            order by best_rules.score desc, best_rules.product_family asc
+            partition by customer_id, as_of_period
+            order by score desc, product_family asc
         ) as recommendation_rank
     from best_rules
-),
-
-recommended as (
-    select * from ranked
-    where recommendation_rank <= {{ var('cross_sell_per_customer') }}
+    where rule_rank = 1
 )
 
 select
-    recommended.as_of_period,
-    recommended.customer_id,
-    recommended.product_family,
-    cast(recommended.recommendation_rank as integer) as recommendation_rank,
-    {{ money('recommended.score') }} as score,
-    recommended.because_of_family,
-    cast(recommended.support as integer) as support,
-    {{ as_float('recommended.confidence') }} as confidence,
-    {{ as_float('recommended.lift') }} as lift,
-    {{ money('recommended.net_profit_per_buying_customer') }} as net_profit_per_buying_customer,
+    ranked.as_of_period,
+    ranked.customer_id,
+    ranked.product_family,
+    cast(ranked.recommendation_rank as integer) as recommendation_rank,
+    {{ money('ranked.score') }} as score,
+    ranked.because_of_family,
+    cast(ranked.support as integer) as support,
+    {{ as_float('ranked.confidence') }} as confidence,
+    {{ as_float('ranked.lift') }} as lift,
+    {{ money('ranked.net_profit_per_buying_customer') }} as net_profit_per_buying_customer,
     coalesce(flags.is_cross_sell_candidate, false) as is_cross_sell_candidate,
     {{ dbt.concat([
-        "'bought by '", "cast(cast(round(recommended.confidence * 100) as integer) as " ~ text ~ ")",
-        "'% of customers who buy '", "recommended.because_of_family",
-        "' (lift '", decimal_text("recommended.lift", 1),
-        "'); '", money_text("recommended.net_profit_per_buying_customer"),
+        "'bought by '", "cast(cast(round(ranked.confidence * 100) as integer) as " ~ text ~ ")",
+        "'% of customers who buy '", "ranked.because_of_family",
+        "' (lift '", decimal_text("ranked.lift", 1),
+        "'); '", money_text("ranked.net_profit_per_buying_customer"),
         "' net profit per buying customer'",
     ]) }} as reasons,
     {{ build_timestamp() }} as built_at
-from recommended
+from ranked
 left join {{ ref('customer_policy_flags') }} as flags
-    on recommended.customer_id = flags.customer_id
-        and recommended.as_of_period = flags.as_of_period
+    on ranked.customer_id = flags.customer_id
+        and ranked.as_of_period = flags.as_of_period
+where ranked.recommendation_rank <= {{ var('cross_sell_per_customer') }}

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,6 +62,8 @@ FULL_SIZES = (BenchSize(10_000_000),)
 HUGE_SIZES = (BenchSize(30_000_000, monthly=False),)
 # A dbt node is listed when it took more than this share of its run.
 NODE_SHARE_LISTED = 0.01
+# How much of a failed run's output the report quotes: its error is in the last lines.
+FAILED_RUN_LINES = 15
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,21 @@ class MonthlyRuns:
     corrected: TimedRun
 
 
+class BenchRunFailed(Exception):
+    """An `oasis run` of the bench that exited with an error; `output`: its last lines."""
+
+    def __init__(self, command: str, exit_code: int, output: str) -> None:
+        super().__init__(f"`{command}` exited with {exit_code}")
+        self.output = output
+
+
+@dataclass(frozen=True)
+class FailedSize:
+    size: BenchSize
+    error: str
+    output: str  # the last lines the failed run printed
+
+
 @dataclass(frozen=True)
 class Measurement:
     size: BenchSize
@@ -91,18 +109,17 @@ class Measurement:
 
 
 def measure(size: BenchSize, workdir: Path) -> Measurement:
+    """The size's runs, in `workdir` (the caller removes it)."""
     customers = max(50, round(size.lines * 24 / size.months / LINES_PER_CUSTOMER_24_MONTHS))
-    name = f"{size.lines}-{size.months}"
-    landing = workdir / f"landing-{name}"
+    landing = workdir / "landing"
     started = time.perf_counter()
     demo = write_demo_erp(landing, customers=customers, months=size.months)
     generate_seconds = time.perf_counter() - started
-    home = workdir / f"home-{name}"
+    home = workdir / "home"
     full_build = _timed_oasis_run(home, landing)
     floor_seconds = _scan_and_aggregate_seconds(home / "warehouse.duckdb")
     shutil.rmtree(home)
-    monthly = _measure_monthly(demo, workdir, name) if size.monthly else None
-    shutil.rmtree(landing)
+    monthly = _measure_monthly(demo, workdir) if size.monthly else None
     return Measurement(
         size=size,
         invoice_lines=demo.rows["invoice_lines"],
@@ -114,11 +131,11 @@ def measure(size: BenchSize, workdir: Path) -> Measurement:
     )
 
 
-def _measure_monthly(demo: DemoSummary, workdir: Path, name: str) -> MonthlyRuns:
+def _measure_monthly(demo: DemoSummary, workdir: Path) -> MonthlyRuns:
     """All months but the last built, then the last lands and the periods whose files
     changed run (as the landing sensor would request), then an old month is corrected."""
     *_, new_month = demo.closed_periods
-    monthly_landing, monthly_home = workdir / f"monthly-{name}", workdir / "monthly-home"
+    monthly_landing, monthly_home = workdir / "monthly-landing", workdir / "monthly-home"
     land_before(demo, monthly_landing, new_month)
     _timed_oasis_run(monthly_home, monthly_landing)
     before = landing_scan(monthly_landing).fingerprints()
@@ -131,13 +148,12 @@ def _measure_monthly(demo: DemoSummary, workdir: Path, name: str) -> MonthlyRuns
     corrected_month = demo.closed_periods[len(demo.closed_periods) // 2]
     correct_month(monthly_landing, corrected_month)
     corrected = _timed_oasis_run(monthly_home, monthly_landing, "--period", corrected_month)
-    shutil.rmtree(monthly_home)
-    shutil.rmtree(monthly_landing)
     return MonthlyRuns(periods, new_month_run, corrected_month, corrected)
 
 
 def _timed_oasis_run(home: Path, landing: Path, *options: str) -> TimedRun:
-    """`oasis run` in a child process, the way users run it."""
+    """`oasis run` in a child process, the way users run it; what it prints goes to a log
+    beside its home, quoted in the report when it fails."""
     environment = {**os.environ, "OASIS_HOME": str(home)}
     command = [
         sys.executable,
@@ -150,20 +166,18 @@ def _timed_oasis_run(home: Path, landing: Path, *options: str) -> TimedRun:
         str(home / "warehouse.duckdb"),
         *options,
     ]
+    log = home.with_name(f"{home.name}.log")
     started = time.perf_counter()
-    child = subprocess.Popen(
-        command,
-        env=environment,
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(
-            f"oasis run failed; rerun it by hand: OASIS_HOME={home} {' '.join(command)}"
+    with log.open("w") as output:
+        child = subprocess.Popen(
+            command, env=environment, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT
         )
+        _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    exit_code = os.waitstatus_to_exitcode(status)
+    if exit_code != 0:
+        said = log.read_text(errors="replace").splitlines()[-FAILED_RUN_LINES:]
+        raise BenchRunFailed(f"OASIS_HOME={home} {' '.join(command)}", exit_code, "\n".join(said))
     stage_seconds, node_seconds = _run_statistics(home / "dagster")
     return TimedRun(
         seconds=seconds,
@@ -233,12 +247,29 @@ def growth_exponents(points: list[tuple[int, float]]) -> list[tuple[int, int, fl
     ]
 
 
-def write_report(measurements: list[Measurement], path: Path, command: str) -> None:
+def write_report(
+    measurements: list[Measurement],
+    path: Path,
+    command: str,
+    failed: Sequence[FailedSize] = (),
+    pending: Sequence[BenchSize] = (),
+) -> None:
+    """docs/benchmarks.md from what was measured; `pending`: the sizes still to run."""
     lines = [
         "# Benchmarks",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d} with `{command}` on "
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
+        *(
+            [
+                "",
+                "**In progress:** still to run: "
+                + "; ".join(size.label for size in pending)
+                + ". This file is written again after each size.",
+            ]
+            if pending
+            else []
+        ),
         "Each row: a demo extract generated, then `oasis run` in a child process; "
         "peak memory is that process's maximum resident set (DuckDB's and dbt's memory "
         "included: dbt runs in a child of it).",
@@ -257,6 +288,15 @@ def write_report(measurements: list[Measurement], path: Path, command: str) -> N
             f"{m.full_build.peak_rss_gb:.2f} | {m.floor_seconds:.2f} | "
             f"{m.full_build.seconds / m.floor_seconds:,.0f} |"
         )
+    for failure in failed:
+        lines += [
+            "",
+            f"{failure.size.label}: did not complete, {failure.error}. Its last lines:",
+            "",
+            "```",
+            failure.output,
+            "```",
+        ]
     full_builds = [(m.invoice_lines, m.full_build.seconds) for m in measurements]
     lines += [
         "",
@@ -351,25 +391,38 @@ def main() -> int:
     )
     flags = " ".join(flag for flag in ("--full", "--huge") if getattr(arguments, flag[2:]))
     command = f"make bench BENCH_FLAGS={flags}" if flags else "make bench"
-    measurements = []
+    measurements: list[Measurement] = []
+    failed: list[FailedSize] = []
     with tempfile.TemporaryDirectory(prefix="oasis-bench-") as workdir:
-        for size in sizes:
+        for number, size in enumerate(sizes):
             print(f"Benchmarking {size.label} ...", flush=True)
-            measurements.append(measure(size, Path(workdir)))
-            latest = measurements[-1]
-            said = (
-                f"  full build {latest.full_build.seconds:.1f} s "
-                f"({latest.full_build.peak_rss_gb:.2f} GB peak)"
-            )
-            if latest.monthly:
-                said += (
-                    f", new month {latest.monthly.new_month.seconds:.1f} s, "
-                    f"corrected month {latest.monthly.corrected.seconds:.1f} s"
-                )
-            print(said, flush=True)
-    write_report(measurements, arguments.out, command)
+            size_folder = Path(workdir) / f"{size.lines}-{size.months}"
+            try:
+                latest = measure(size, size_folder)
+            except BenchRunFailed as failure:
+                failed.append(FailedSize(size, str(failure), failure.output))
+                print(f"  failed: {failure}\n{failure.output}", flush=True)
+            else:
+                measurements.append(latest)
+                print(_said(latest), flush=True)
+            finally:
+                shutil.rmtree(size_folder, ignore_errors=True)
+            write_report(measurements, arguments.out, command, failed, sizes[number + 1 :])
     print(f"Wrote {arguments.out}")
-    return 0
+    return 1 if failed else 0
+
+
+def _said(measurement: Measurement) -> str:
+    said = (
+        f"  full build {measurement.full_build.seconds:.1f} s "
+        f"({measurement.full_build.peak_rss_gb:.2f} GB peak)"
+    )
+    if measurement.monthly:
+        said += (
+            f", new month {measurement.monthly.new_month.seconds:.1f} s, "
+            f"corrected month {measurement.monthly.corrected.seconds:.1f} s"
+        )
+    return said
 
 
 if __name__ == "__main__":

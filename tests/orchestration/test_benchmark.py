@@ -7,11 +7,14 @@ from pathlib import Path
 import pytest
 
 from orchestration.benchmark import (
+    BenchRunFailed,
     BenchSize,
+    FailedSize,
     Measurement,
     MonthlyRuns,
     TimedRun,
     _run_statistics,
+    _timed_oasis_run,
     growth_exponents,
     write_report,
 )
@@ -61,3 +64,25 @@ def test_the_run_statistics_come_from_the_runs_dagster_history(
     assert all(seconds >= 0 for seconds in stages.values())
     assert "marts/fct_invoice_line_pnl" in nodes
     assert any(not name.startswith(("marts/", "intermediate/", "staging/")) for name in nodes)
+
+
+def test_a_failed_run_is_raised_with_its_last_lines_and_reported_beside_what_was_measured(
+    tmp_path: Path,
+):
+    # A real `oasis run` in a child process, refused before it starts: an empty landing.
+    landing = tmp_path / "landing"
+    (landing / "invoices").mkdir(parents=True)
+    with pytest.raises(BenchRunFailed) as raised:
+        _timed_oasis_run(tmp_path / "home", landing)
+    assert "exited with 1" in str(raised.value)
+    assert f"the landing folder {landing} holds no extract" in raised.value.output
+
+    measured = Measurement(BenchSize(100_000), 99_000, 585, 0.6, _run(50.0, {}), 0.02, None)
+    failure = FailedSize(BenchSize(10_000_000), str(raised.value), raised.value.output)
+    report = tmp_path / "benchmarks.md"
+    write_report([measured], report, "make bench", [failure], [BenchSize(30_000_000)])
+    text = report.read_text()
+    assert "**In progress:** still to run: ~30,000,000 lines, 24 months." in text
+    assert "~10,000,000 lines, 24 months: did not complete, `OASIS_HOME=" in text
+    assert f"the landing folder {landing} holds no extract" in text
+    assert "| 99,000 | 24 | 585 | 0.6 | 50.0 |" in text

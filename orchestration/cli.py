@@ -83,6 +83,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--format", choices=("parquet", "csv"), default="parquet", help="file format (parquet)"
     )
+    demo.add_argument(
+        "--occasional-share",
+        type=float,
+        default=0.0,
+        help="share of customers who buy about once a year, 0 to 1 (0)",
+    )
     demo.set_defaults(command=_demo, parser=demo)
 
     run = commands.add_parser(
@@ -213,7 +219,9 @@ def _demo(arguments: argparse.Namespace) -> int:
     from pipelines.demo.erp import check_demo_size, write_demo_erp
 
     try:
-        check_demo_size(arguments.customers, arguments.months, arguments.format)
+        check_demo_size(
+            arguments.customers, arguments.months, arguments.format, arguments.occasional_share
+        )
     except ValueError as error:
         arguments.parser.error(str(error))
     summary = write_demo_erp(
@@ -222,6 +230,7 @@ def _demo(arguments: argparse.Namespace) -> int:
         months=arguments.months,
         seed=arguments.seed,
         file_format=arguments.format,
+        occasional_share=arguments.occasional_share,
         progress=lambda message: print(message, flush=True),
     )
     print(

@@ -173,9 +173,12 @@ class Company:
     the id counters are the only state carried from month to month.
     """
 
-    def __init__(self, seed: int, customer_count: int, periods: np.ndarray) -> None:
+    def __init__(
+        self, seed: int, customer_count: int, periods: np.ndarray, occasional_share: float = 0.0
+    ) -> None:
         self.seed = seed
         self.periods = periods
+        self.occasional_share = occasional_share
         self.last_closed_index = len(periods) - 2
         setup = self.rng("setup")
         self.reps = int(np.clip(round(customer_count / 60), 10, 20))

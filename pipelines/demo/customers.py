@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 # Expected invoice lines of an average customer in an average month, before
 # new accounts, churn, growth and seasonality.
 LINES_PER_CUSTOMER_MONTH = 8.0
+# An occasional buyer (write_demo_erp's occasional_share) orders this many times less
+# often than its size says: about once a year instead of about twice a month.
+OCCASIONAL_SLOWDOWN = 24.0
 _INDUSTRIES = (
     "manufacturing",
     "construction",
@@ -300,6 +303,14 @@ def build_customers(
     lines_per_order[heavy] = 8.0
     quantity_factor[heavy] = 2.4
     tier_preference[heavy] = 2.5
+
+    # A company whose accounts mostly buy rarely (the bench's long history): the share
+    # drawn from a stream of its own, so that a share of 0 leaves every other draw as it
+    # was; the planted stories keep their buying.
+    occasional = (company.rng("occasional").random(count) < company.occasional_share) & ~np.isin(
+        np.arange(count), planted
+    )
+    lines_per_month[occasional] /= OCCASIONAL_SLOWDOWN
 
     # Easy, large accounts recommend us to their peers (referral_channel).
     easy = log_size - demanding

@@ -83,8 +83,12 @@ FILE_FORMATS = ("parquet", "csv")
 MIN_CUSTOMERS = 50  # room for every planted story with customers to spare
 
 
-def check_demo_size(customers: int, months: int, file_format: str = "parquet") -> None:
+def check_demo_size(
+    customers: int, months: int, file_format: str = "parquet", occasional_share: float = 0.0
+) -> None:
     """Raises ValueError, saying why, for a demo write_demo_erp cannot make."""
+    if not 0.0 <= occasional_share <= 1.0:
+        raise ValueError(f"occasional_share must be between 0 and 1, not {occasional_share}")
     if file_format not in FILE_FORMATS:
         raise ValueError(f"file_format must be one of {FILE_FORMATS}, not {file_format!r}")
     if customers < MIN_CUSTOMERS:
@@ -101,15 +105,18 @@ def write_demo_erp(
     seed: int = 7,
     file_format: str = "parquet",
     end_period: str = "2026-10",
+    occasional_share: float = 0.0,
     progress: Callable[[str], None] | None = None,
 ) -> DemoSummary:
-    """Write the demo company's ERP extract to `out_dir`, one month at a time."""
-    check_demo_size(customers, months, file_format)
+    """Write the demo company's ERP extract to `out_dir`, one month at a time.
+    `occasional_share`: the share of customers who buy about once a year (the planted
+    stories' customers excepted), for a company of many rare buyers."""
+    check_demo_size(customers, months, file_format, occasional_share)
     out_dir = Path(out_dir)
     last_closed = np.datetime64(end_period, "M")
     periods = last_closed + np.arange(-months + 1, 2)  # the closed months, then the open one
     writer = _ExtractWriter(out_dir, file_format)
-    company = Company(seed, customers, periods)
+    company = Company(seed, customers, periods, occasional_share)
 
     writer.write("customers", None, customers_table(company))
     writer.write("products", None, company.products_table())

@@ -375,3 +375,31 @@ def test_progress_reports_every_month(tmp_path):
 def test_rejects_an_unknown_file_format(tmp_path):
     with pytest.raises(ValueError, match="file_format"):
         write_demo_erp(tmp_path, file_format="xlsx")
+
+
+def test_an_occasional_share_makes_most_customers_buy_rarely_and_keeps_the_stories(
+    demo: DemoSummary, tmp_path: Path
+):
+    rare = write_demo_erp(
+        tmp_path, customers=CUSTOMERS, months=MONTHS, seed=SEED, occasional_share=0.9
+    )
+    orders = "select count(*) from read_parquet(?) group by customer_id"
+    with duckdb.connect() as connection:
+        invoices_per_customer = {
+            name: sorted(
+                count
+                for (count,) in connection.execute(
+                    orders, [str(summary.out_dir / "invoices" / "*.parquet")]
+                ).fetchall()
+            )
+            for name, summary in (("steady", demo), ("rare", rare))
+        }
+    # The median customer: a few invoices in 13 months, where it had a dozen or more.
+    median = {name: counts[len(counts) // 2] for name, counts in invoices_per_customer.items()}
+    assert median["rare"] <= 4 and median["steady"] >= 12, median
+    assert rare.stories == demo.stories  # the planted customers buy as before
+
+
+def test_rejects_an_occasional_share_outside_zero_to_one(tmp_path):
+    with pytest.raises(ValueError, match="occasional_share must be between 0 and 1"):
+        write_demo_erp(tmp_path, occasional_share=1.5)

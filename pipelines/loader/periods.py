@@ -403,8 +403,9 @@ def _index_file(
     except duckdb.Error as error:
         raise ExtractError(f"cannot read {file.path}: {first_error_line(error)}") from error
     malformed = 0
-    if csv_file and has_rejects(con):
-        (malformed,) = con.execute(f"select count(distinct line) from {REJECTS}").fetchone()
+    if csv_file:
+        if has_rejects(con):
+            (malformed,) = con.execute(f"select count(distinct line) from {REJECTS}").fetchone()
         drop_rejects(con)
     con.execute(
         f"""

@@ -235,7 +235,7 @@ def _write_quarantine(
             p.reason, p.record_json, $loaded_at, p._period
         from problem as p
         join {FILES_READ} as f using (_file_rank)
-        order by p._file_rank, p._source_row, p.column_name
+        order by p._file_rank, p._source_row, p.column_name, p.reason
         """,
         {"table": contract.name, "loaded_at": datetime.now(UTC).replace(tzinfo=None)},
     )

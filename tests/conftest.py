@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import io
 import os
 import pickle
@@ -222,3 +223,19 @@ def copy_of(built: BuiltWarehouse, home: Path) -> BuiltWarehouse:
     # What the run printed, as if it had run in the copy: its paths name the copy's files.
     run_output = built.run_output.replace(str(built.home), str(home))
     return BuiltWarehouse(home / built.path.name, home, built.demo, run_output)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def folder_digest(folder: Path) -> dict[str, str]:
+    """Every file and link under `folder`, by content: what a test compares to prove a
+    step left a folder as it was (the feeds and Parquet marts, a warehouse's home)."""
+    return {
+        str(path.relative_to(folder)): f"-> {path.readlink()}"
+        if path.is_symlink()
+        else digest(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_symlink() or path.is_file()
+    }

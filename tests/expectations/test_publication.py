@@ -4,7 +4,6 @@ an error keeps the previous published file and fails the run."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import os
@@ -30,7 +29,7 @@ from orchestration.resources import (
 )
 from pipelines.demo.erp import write_demo_erp
 from pipelines.published_warehouse import published_path
-from tests.conftest import BuiltWarehouse
+from tests.conftest import BuiltWarehouse, digest, folder_digest
 
 
 @pytest.fixture
@@ -54,21 +53,6 @@ def audit_and_publish(
         instance=instance,
         raise_on_error=False,
     )
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def folder_digest(folder: Path) -> dict[str, str]:
-    """Every file and link under `folder` (the feeds, the Parquet marts and their link)."""
-    return {
-        str(path.relative_to(folder)): f"-> {path.readlink()}"
-        if path.is_symlink()
-        else digest(path)
-        for path in sorted(folder.rglob("*"))
-        if path.is_symlink() or path.is_file()
-    }
 
 
 @contextmanager

@@ -4,7 +4,6 @@ locks belong to open files, so only another process shows what a second run sees
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
@@ -31,6 +30,7 @@ from orchestration.resources import LandingFolderResource, WarehouseResource
 from pipelines.demo.erp import write_demo_erp
 from pipelines.settings import REPO_ROOT, SettingsError, resolve_settings
 from pipelines.warehouse_lock import WarehouseBusyError, hold_warehouse_lock, lock_path
+from tests.conftest import digest
 
 HOLDER = """
 import sys
@@ -192,7 +192,7 @@ def test_a_run_meeting_a_held_warehouse_fails_clearly_and_leaves_it_unchanged(
     # Given a warehouse with the customers loaded, held by another run
     warehouse = tmp_path / "warehouse.duckdb"
     assert _load([_erp_asset(CUSTOMERS)], warehouse, landing).success
-    before = hashlib.sha256(warehouse.read_bytes()).hexdigest(), warehouse.stat().st_mtime_ns
+    before = digest(warehouse), warehouse.stat().st_mtime_ns
     with another_run_holding(warehouse) as child:
         # When the customers are loaded again
         result = _load([_erp_asset(CUSTOMERS)], warehouse, landing)
@@ -204,7 +204,7 @@ def test_a_run_meeting_a_held_warehouse_fails_clearly_and_leaves_it_unchanged(
     assert "WarehouseBusyError" in error
     assert f"the warehouse {warehouse} is in use by another run (pid {child.pid} on " in error
     # And the warehouse is untouched
-    after = hashlib.sha256(warehouse.read_bytes()).hexdigest(), warehouse.stat().st_mtime_ns
+    after = digest(warehouse), warehouse.stat().st_mtime_ns
     assert after == before
 
 

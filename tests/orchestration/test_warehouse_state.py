@@ -4,7 +4,6 @@ the first's."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 
 from pipelines.demo.erp import write_demo_erp
 from pipelines.settings import resolve_settings
-from tests.conftest import BuiltWarehouse, copy_of, run_oasis
+from tests.conftest import BuiltWarehouse, copy_of, folder_digest, run_oasis
 
 pytestmark = pytest.mark.e2e
 
@@ -32,29 +31,18 @@ def test_state_defaults_to_the_warehouse_folder_unless_set() -> None:
     assert chosen.exports == Path("/feeds")
 
 
-def _state(folder: Path) -> dict[str, str]:
-    """Every file and link under `folder`, by content."""
-    return {
-        str(path.relative_to(folder)): str(path.readlink())
-        if path.is_symlink()
-        else hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_symlink() or path.is_file()
-    }
-
-
 def test_a_second_warehouse_run_from_the_same_home_keeps_its_own_state_and_leaves_the_first_alone(
     small_warehouse: BuiltWarehouse, tmp_path: Path
 ) -> None:
     # Given a home whose warehouse a run built (the session's small one)
     first = copy_of(small_warehouse, tmp_path / "home")
-    first_state = _state(first.home)
+    first_state = folder_digest(first.home)
     # When a second warehouse, elsewhere, runs from the same OASIS_HOME on another source
     second_demo = write_demo_erp(tmp_path / "erp_b", customers=50, months=2, seed=2)
     second = run_oasis(second_demo, first.home, warehouse=tmp_path / "wh" / "w.duckdb")
 
     # Then nothing of the first's changed: no report, feed, index or history of the second
-    assert _state(first.home) == first_state
+    assert folder_digest(first.home) == first_state
     # and the second keeps its feed, changes, reports, landing index and Dagster history
     # beside its warehouse, naming its own source and no other
     folder = second.path.parent

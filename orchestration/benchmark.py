@@ -292,6 +292,7 @@ def write_report(
                 "**In progress:** still to run: "
                 + "; ".join(size.label for size in pending)
                 + ". This file is written again after each size.",
+                "",
             ]
             if pending
             else []

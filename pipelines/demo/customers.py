@@ -176,6 +176,7 @@ def build_customers(
     growers = stories["fast_growers"]
     service = stories["service_abusers"]
     planted = np.concatenate(list(stories.values()))
+    is_planted = np.isin(np.arange(count), planted)
 
     # Some accounts ask for more of everything: deeper discounts, many small rush
     # orders, calls and visits. Among the large accounts they are the profit drains;
@@ -271,7 +272,7 @@ def build_customers(
     # Most accounts predate the data; some open during it, a few stop buying. Planted
     # accounts were already buying before the data starts and never stop.
     first_day = first_period.astype("datetime64[D]")
-    is_new = (rng.random(count) < 0.12) & ~np.isin(np.arange(count), planted)
+    is_new = (rng.random(count) < 0.12) & ~is_planted
     first_month = np.where(is_new, rng.integers(0, months, count), -1)
     # New accounts are opened shortly before their first order.
     created_date = np.where(
@@ -279,7 +280,7 @@ def build_customers(
         (first_period + first_month).astype("datetime64[D]") - rng.integers(0, 20, count),
         first_day - rng.integers(30, 5475, count),
     )
-    churns = (rng.random(count) < 0.06) & ~np.isin(np.arange(count), planted)
+    churns = (rng.random(count) < 0.06) & ~is_planted
     churn_month = np.where(
         churns, np.maximum(first_month + 3, rng.integers(1, months + 1, count)), months + 1
     )
@@ -307,9 +308,7 @@ def build_customers(
     # A company whose accounts mostly buy rarely (the bench's long history): the share
     # drawn from a stream of its own, so that a share of 0 leaves every other draw as it
     # was; the planted stories keep their buying.
-    occasional = (company.rng("occasional").random(count) < company.occasional_share) & ~np.isin(
-        np.arange(count), planted
-    )
+    occasional = (company.rng("occasional").random(count) < company.occasional_share) & ~is_planted
     lines_per_month[occasional] /= OCCASIONAL_SLOWDOWN
 
     # Easy, large accounts recommend us to their peers (referral_channel).

@@ -10,7 +10,7 @@ import io
 import os
 import pickle
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -86,6 +86,24 @@ def dbt_manifest() -> None:
     from orchestration.dbt_project import prepare_dbt_manifest
 
     prepare_dbt_manifest()
+
+
+@pytest.fixture(autouse=True)
+def no_dagster_instance_left_current() -> Iterator[None]:
+    """Fails the test that leaves a Dagster instance's definitions-state storage current.
+    Entering an instance (`with DagsterInstance...`, or an evaluation context that opens one
+    from its reference and is not closed) makes its storage the process's current one; once
+    that instance is gone, every later test in the same worker that resolves Definitions
+    fails with "Attempted to resolve undefined DagsterInstance weakref", far from the cause
+    (CI failed so on 2026-12-02). Dagster has no public way to read it: the private getter."""
+    from dagster._core.storage.defs_state.base import DefsStateStorage
+
+    before = DefsStateStorage.get()
+    yield
+    assert DefsStateStorage.get() is before, (
+        "this test left a Dagster instance current: enter instances and "
+        "build_*_context(...) with `with`"
+    )
 
 
 Built = TypeVar("Built")

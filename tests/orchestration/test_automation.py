@@ -65,12 +65,12 @@ def _requested_ranges(requests: list[RunRequest]) -> list[tuple[str, str]]:
 
 
 def _evaluate(instance: DagsterInstance, landing: Path, cursor: str | None) -> SensorResult:
-    context = build_sensor_context(
+    with build_sensor_context(
         instance=instance,
         cursor=cursor,
         resources={"landing": LandingFolderResource(path=str(landing))},
-    )
-    result = new_extracts_sensor(context)
+    ) as context:
+        result = new_extracts_sensor(context)
     assert isinstance(result, SensorResult)
     for request in result.dynamic_partitions_requests:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
@@ -140,22 +140,23 @@ def test_month_close_runs_the_month_just_ended_once_its_pools_landed(
     after_latest = datetime(int(latest[:4]), int(latest[5:]) + 1, 3, 6)
     schedule = month_close_schedule(close_day=3)
     assert schedule.cron_schedule == "0 6 3 * *"
-    request = schedule(
-        build_schedule_context(
-            instance=instance, scheduled_execution_time=after_latest, resources=resources
-        )
-    )
+    # Each evaluation context entered with `with`: the instance it opens from the reference
+    # becomes the process's current definitions-state storage until the context is closed,
+    # and later tests in this worker would find that storage's instance gone.
+    with build_schedule_context(
+        instance=instance, scheduled_execution_time=after_latest, resources=resources
+    ) as context:
+        request = schedule(context)
     assert isinstance(request, RunRequest) and request.partition_key == latest
     assert latest in instance.get_dynamic_partitions(period_partitions.name)
 
     a_month_later = datetime(
         after_latest.year + after_latest.month // 12, after_latest.month % 12 + 1, 3
     )
-    skipped = schedule(
-        build_schedule_context(
-            instance=instance, scheduled_execution_time=a_month_later, resources=resources
-        )
-    )
+    with build_schedule_context(
+        instance=instance, scheduled_execution_time=a_month_later, resources=resources
+    ) as context:
+        skipped = schedule(context)
     assert isinstance(skipped, SkipReason)
     assert f"{demo.open_period} has no cost pools" in skipped.skip_message
 

@@ -66,7 +66,7 @@ def _wait_for(condition, timeout: float, what: str):
 
 
 def test_a_killed_run_takes_its_dbt_along_and_the_next_run_marks_it_failed(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given `oasis run` in a process of its own, in the middle of its `dbt build`
     demo = write_demo_erp(tmp_path / "landing", customers=60, months=3, seed=3)
@@ -116,7 +116,7 @@ def test_a_killed_run_takes_its_dbt_along_and_the_next_run_marks_it_failed(
             run.wait()
 
     # and its Dagster run still shows as started, the lock file still naming it
-    os.environ["DAGSTER_HOME"] = str(home / "dagster")
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
     with DagsterInstance.get() as instance:
         assert instance.get_run_by_id(holder.run_id).status == DagsterRunStatus.STARTED
     assert read_lock_holder(warehouse).is_gone

@@ -178,12 +178,12 @@ def test_the_database_sensor_stages_and_runs_the_periods_that_changed(
         staged = tmp_path / "staged_source"
 
         def tick(cursor):
-            context = build_sensor_context(
+            with build_sensor_context(
                 instance=instance,
                 cursor=cursor,
                 resources={"landing": LandingFolderResource(path=str(staged))},
-            )
-            result = new_extracts_sensor(context)
+            ) as context:
+                result = new_extracts_sensor(context)
             ranges = [
                 (
                     request.tags.get("dagster/asset_partition_range_start", request.partition_key),

@@ -140,9 +140,8 @@ def test_month_close_runs_the_month_just_ended_once_its_pools_landed(
     after_latest = datetime(int(latest[:4]), int(latest[5:]) + 1, 3, 6)
     schedule = month_close_schedule(close_day=3)
     assert schedule.cron_schedule == "0 6 3 * *"
-    # Each evaluation context entered with `with`: the instance it opens from the reference
-    # becomes the process's current definitions-state storage until the context is closed,
-    # and later tests in this worker would find that storage's instance gone.
+    # Each evaluation context entered with `with` (why: no_dagster_instance_left_current,
+    # tests/conftest.py).
     with build_schedule_context(
         instance=instance, scheduled_execution_time=after_latest, resources=resources
     ) as context:

@@ -280,49 +280,44 @@ def _findings(
         for result in validation.results:
             if result.success:
                 continue
-            config = result.expectation_config
-            check = config.meta["check"]
-            severity = _LEVELS.get(str(_value(config.severity)), ERROR_LEVEL)
-            if (result.exception_info or {}).get("raised_exception"):
-                message = result.exception_info.get("exception_message")
-                by_check.setdefault(check, []).append(
-                    Finding(
-                        check,
-                        ERROR_LEVEL,
-                        config.type,
-                        table.name,
-                        {},
-                        f"{config.type} on {table.name} could not run: {message}",
-                    )
-                )
-                continue
-            indexes = result.result.get("unexpected_index_list") or []
-            if not indexes:
-                # A failure GX cannot pin to rows must not pass for lack of rows to name.
-                by_check.setdefault(check, []).append(
-                    Finding(
-                        check,
-                        severity,
-                        config.type,
-                        table.name,
-                        {},
-                        f"{config.type} failed on {table.name}: {result.result}",
-                    )
-                )
-            for index in indexes:
-                key = _key(table.keys, index)
-                row = rows.get(key, index)
-                by_check.setdefault(check, []).append(
-                    Finding(
-                        check,
-                        severity,
-                        config.type,
-                        table.name,
-                        {name: _plain(value) for name, value in zip(table.keys, key, strict=True)},
-                        failure_sentence(config.meta["says"], row, settings),
-                    )
-                )
+            by_check.setdefault(result.expectation_config.meta["check"], []).extend(
+                _failed_expectation_findings(result, table, rows, settings)
+            )
     return {check: _worst_per_row(findings) for check, findings in by_check.items()}
+
+
+def _failed_expectation_findings(
+    result: Any,
+    table: AuditTable,
+    rows: Mapping[tuple, Mapping[str, Any]],
+    settings: AuditSettings,
+) -> list[Finding]:
+    """The findings of one failed expectation on `table` (its records by key in `rows`):
+    one per row GX names, or one for the whole table when it could not run or named none."""
+    config = result.expectation_config
+    severity = _LEVELS.get(str(_value(config.severity)), ERROR_LEVEL)
+
+    def finding(level: str, key: dict[str, Any], sentence: str) -> Finding:
+        return Finding(config.meta["check"], level, config.type, table.name, key, sentence)
+
+    if (result.exception_info or {}).get("raised_exception"):
+        message = result.exception_info.get("exception_message")
+        return [finding(ERROR_LEVEL, {}, f"{config.type} on {table.name} could not run: {message}")]
+    indexes = result.result.get("unexpected_index_list") or []
+    if not indexes:
+        # A failure GX cannot pin to rows must not pass for lack of rows to name.
+        return [finding(severity, {}, f"{config.type} failed on {table.name}: {result.result}")]
+    findings = []
+    for index in indexes:
+        key = _key(table.keys, index)
+        findings.append(
+            finding(
+                severity,
+                {name: _plain(value) for name, value in zip(table.keys, key, strict=True)},
+                failure_sentence(config.meta["says"], rows.get(key, index), settings),
+            )
+        )
+    return findings
 
 
 def _worst_per_row(findings: list[Finding]) -> list[Finding]:

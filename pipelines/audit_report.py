@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.html import render
+from pipelines.html import format_number, render
 
 REPORT_FILE = "audit.html"
 SUMMARY_FILE = "audit_summary.json"
@@ -530,12 +530,6 @@ def _is_number(value: Any) -> bool:
 
 
 def _cell(column: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
     if isinstance(value, float):
         if column in _PERCENT_COLUMNS:
             return f"{value + 0.0 if round(value, 4) else 0.0:.2%}"
@@ -543,8 +537,9 @@ def _cell(column: str, value: Any) -> str:
             return f"{value:.2f}"
         if column in _RATE_COLUMNS:
             return f"{value:,.6f}"
-        # A difference of -0.000000003 is no cent: show 0.00, not -0.00.
-        return f"{value + 0.0 if round(value, 2) else 0.0:,.2f}"
+    # Empty, yes/no, counts and money as every page prints them.
+    if value is None or isinstance(value, int | float):
+        return format_number(value)
     return str(value)
 
 

@@ -23,7 +23,7 @@ _ENVIRONMENT = Environment(
 )
 
 
-def _number(value: Any, decimals: int = 2) -> str:
+def format_number(value: Any, decimals: int = 2) -> str:
     """Money with two decimals and thousands separators; counts as integers; a difference
     of -0.000000003 is no cent: 0.00, not -0.00."""
     if value is None:
@@ -40,7 +40,7 @@ def _percent(value: Any, decimals: int = 1) -> str:
     return "" if value is None else f"{float(value):.{decimals}%}"
 
 
-_ENVIRONMENT.filters["number"] = _number
+_ENVIRONMENT.filters["number"] = format_number
 _ENVIRONMENT.filters["percent"] = _percent
 
 

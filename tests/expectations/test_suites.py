@@ -28,6 +28,14 @@ def failed(result: AuditResult) -> dict[str, str]:
     return {c.check.name: c.status for c in result.checks if not c.passed}
 
 
+def only_failure_sentences(path: Path, check: str, status: str) -> list[str]:
+    """The sentences of `check` on the tampered warehouse at `path`, where it must be the one
+    check that fails, with `status`: the tampering caught by the intended check alone."""
+    result = audit_warehouse(path)
+    assert failed(result) == {check: status}
+    return sentences(result, check)
+
+
 def latest_pool(built_warehouse: BuiltWarehouse, pool: str) -> tuple[str, Decimal]:
     return built_warehouse.query(
         "select period, amount from raw.cost_pools where pool = ? order by period desc limit 1",
@@ -108,10 +116,7 @@ def test_a_pnl_row_one_cent_off_fails_the_periods_pool_cost(
         f"where row_id = '{row_id}'"
     )
 
-    result = audit_warehouse(path)
-
-    assert failed(result) == {"allocation_pnl_carries_pool_costs": "error"}
-    assert sentences(result, "allocation_pnl_carries_pool_costs") == [
+    assert only_failure_sentences(path, "allocation_pnl_carries_pool_costs", "error") == [
         f"{period}: the P&L rows carry {pools + Decimal('0.01'):,.2f} of pool cost against "
         f"{pools:,.2f} in the period's {count} pools, off by -0.01"
     ]
@@ -206,10 +211,7 @@ def test_a_tenfold_rate_jump_is_a_warning_not_an_error(
         f"units_used = units_used / 10 where period = '{period}' and pool = 'customer_service'",
     )
 
-    result = audit_warehouse(path)
-
-    assert failed(result) == {"allocation_rates_plausible": "warning"}
-    [sentence] = sentences(result, "allocation_rates_plausible")
+    [sentence] = only_failure_sentences(path, "allocation_rates_plausible", "warning")
     match = re.fullmatch(
         rf"pool customer_service {period}: rate [\d,.]+ per unit of service_minutes is "
         r"([\d.]+) times its median of [\d,.]+ over \d+ earlier periods "
@@ -322,10 +324,7 @@ def test_a_ledger_total_off_by_one_percent_fails_reconciliation(
         f"where period = '{row['period']}' and account = 'net_revenue'"
     )
 
-    result = audit_warehouse(path)
-
-    assert failed(result) == {"ledger_reconciles": "error"}
-    [sentence] = sentences(result, "ledger_reconciles")
+    [sentence] = only_failure_sentences(path, "ledger_reconciles", "error")
     assert sentence.startswith(
         f"net_revenue {row['period']}: P&L {row['pnl_amount']:,.2f} against "
         f"{row['ledger_amount'] * 1.01:,.2f} in gl_summary, off by -"
@@ -422,10 +421,7 @@ def test_the_quarantine_share_warns_then_errs(
     records = round(loaded * share / (1 - share))
     path = tampered(_quarantine(records))
 
-    result = audit_warehouse(path)
-
-    assert failed(result) == {"extracts_quarantine_share": status}
-    [sentence] = sentences(result, "extracts_quarantine_share")
+    [sentence] = only_failure_sentences(path, "extracts_quarantine_share", status)
     assert sentence == (
         f"raw.returns: {records:,} of {loaded + records:,} records quarantined "
         f"({records / (loaded + records):.2%}), above {threshold}"
@@ -452,10 +448,7 @@ def test_a_quarantined_cost_pool_is_an_error_with_its_pool_period_and_amount(
     record = {"period": period, "pool": "hr_admin", "amount": "2467.15", "driver": "headcount"}
     path = tampered(_quarantined("cost_pools", record, "driver is not a known driver", period))
 
-    result = audit_warehouse(path)
-
-    assert failed(result) == {"extracts_money_records_loaded": "error"}
-    assert sentences(result, "extracts_money_records_loaded") == [
+    assert only_failure_sentences(path, "extracts_money_records_loaded", "error") == [
         f"raw.cost_pools: pool hr_admin {period} of 2,467.15 is in quarantine (driver is not a "
         f"known driver; cost_pools-{period}.csv row 7), so the P&L of {period} is short of it"
     ]
@@ -493,10 +486,7 @@ def test_a_capacity_below_the_units_used_is_a_warning_with_both_numbers(
         f"where period = '{period}' and pool = '{pool}'"
     )
 
-    result = audit_warehouse(path)
-
-    assert failed(result) == {"allocation_capacity_covers_units_used": "warning"}
-    assert sentences(result, "allocation_capacity_covers_units_used") == [
+    assert only_failure_sentences(path, "allocation_capacity_covers_units_used", "warning") == [
         f"pool {pool} {period}: capacity_units {units_used - 10:,.2f} is below the "
         f"{units_used:,.2f} units of {driver} used, so the pool is spread over the units used "
         "and no capacity is idle"

@@ -18,6 +18,7 @@ from typing import TypeVar
 import duckdb
 import pytest
 
+from pipelines.contract import TABLES
 from pipelines.demo.erp import DemoSummary, write_demo_erp
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -241,6 +242,20 @@ def copy_of(built: BuiltWarehouse, home: Path) -> BuiltWarehouse:
     # What the run printed, as if it had run in the copy: its paths name the copy's files.
     run_output = built.run_output.replace(str(built.home), str(home))
     return BuiltWarehouse(home / built.path.name, home, built.demo, run_output)
+
+
+def extract_views(out_dir: Path) -> duckdb.DuckDBPyConnection:
+    """A connection with every table of the extract in `out_dir` as a view of its Parquet
+    files, typed as the warehouse types them, with the file each record came from
+    (`filename`): the demo extract as the tests read it without a warehouse."""
+    connection = duckdb.connect()
+    for name, table in TABLES.items():
+        columns = ", ".join(f"{c.name}::{c.warehouse_type} as {c.name}" for c in table.columns)
+        connection.execute(
+            f"create view {name} as select {columns}, filename "
+            f"from read_parquet('{out_dir / name}/*.parquet', filename = true)"
+        )
+    return connection
 
 
 def digest(path: Path) -> str:

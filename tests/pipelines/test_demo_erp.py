@@ -11,6 +11,7 @@ import pytest
 from pipelines.contract import DRIVERS, TABLES
 from pipelines.demo.company import OPEN_PERIOD_DAYS
 from pipelines.demo.erp import DemoSummary, write_demo_erp
+from tests.conftest import extract_views
 
 CUSTOMERS = 80
 MONTHS = 13
@@ -39,15 +40,7 @@ def demo_csv(tmp_path_factory: pytest.TempPathFactory) -> DemoSummary:
 
 @pytest.fixture(scope="module")
 def con(demo: DemoSummary) -> duckdb.DuckDBPyConnection:
-    """Every table of the parquet extract as a view, typed as the warehouse types them."""
-    connection = duckdb.connect()
-    for name, table in TABLES.items():
-        columns = ", ".join(f"{c.name}::{c.warehouse_type} as {c.name}" for c in table.columns)
-        connection.execute(
-            f"create view {name} as select {columns}, filename "
-            f"from read_parquet('{demo.out_dir / name}/*.parquet', filename = true)"
-        )
-    return connection
+    return extract_views(demo.out_dir)
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from pipelines.contract import TABLES
 from pipelines.demo.erp import DemoSummary, write_demo_erp
+from tests.conftest import extract_views
 
 # The latest 12 closed months of the default demo (it ends at 2026-10).
 WINDOW = "invoice_date >= date '2025-11-01' and invoice_date < date '2026-11-01'"
@@ -23,13 +23,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoSummary:
 
 @pytest.fixture(scope="module")
 def con(demo: DemoSummary) -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
-    for name, table in TABLES.items():
-        columns = ", ".join(f"{c.name}::{c.warehouse_type} as {c.name}" for c in table.columns)
-        connection.execute(
-            f"create view {name} as select {columns} "
-            f"from read_parquet('{demo.out_dir / name}/*.parquet')"
-        )
+    connection = extract_views(demo.out_dir)
     connection.execute(
         "create view lines as select l.*, i.customer_id, i.invoice_date, p.product_family "
         "from invoice_lines l join invoices i using (invoice_id) join products p using (sku)"

@@ -90,6 +90,14 @@ OTHER_STORIES = (
 )
 
 
+# The families each customer bought in the model window, the customers of OTHER_STORIES
+# left out: its one parameter is planted_elsewhere(demo).
+MODEL_WINDOW_FAMILIES = f"""
+    select distinct customer_id, product_family from lines
+    where {MODEL_WINDOW} and not list_contains(?, customer_id)
+"""
+
+
 def planted_elsewhere(demo: DemoSummary) -> list[str]:
     return [customer for story in OTHER_STORIES for customer in demo.stories[story]]
 
@@ -108,10 +116,7 @@ def test_customers_take_up_the_second_family_of_their_affinity(con, demo):
             rows(
                 con,
                 f"""
-                with model_window as (
-                    select distinct customer_id, product_family from lines
-                    where {MODEL_WINDOW} and not list_contains(?, customer_id)
-                ),
+                with model_window as ({MODEL_WINDOW_FAMILIES}),
                 lacking as (
                     select customer_id, bool_or(product_family = ?) as bought_first
                     from model_window group by customer_id
@@ -141,10 +146,7 @@ def test_customers_keep_to_their_assortment(con, demo):
     taken_up_later = rows(
         con,
         f"""
-        with model_window as (
-            select distinct customer_id, product_family from lines
-            where {MODEL_WINDOW} and not list_contains(?, customer_id)
-        ),
+        with model_window as ({MODEL_WINDOW_FAMILIES}),
         lacking as (
             select customers.customer_id, families.product_family
             from (select distinct customer_id from model_window) as customers

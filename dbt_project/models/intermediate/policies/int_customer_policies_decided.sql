@@ -20,21 +20,11 @@
 --   keep                 everyone else
 with
 
-closed_periods as (
-    select
-        period,
-        period_index
-    from {{ ref('int_periods_closed') }}
-),
-
 as_of_periods as (
     select
-        as_of.period as as_of_period,
-        count(*) as closed_months
-    from closed_periods as as_of
-    inner join closed_periods as in_window
-        on {{ in_as_of_window('in_window.period_index', 'as_of.period_index') }}
-    group by as_of.period
+        as_of_period,
+        closed_months_in_window as closed_months
+    from {{ ref('int_as_of_periods') }}
 ),
 
 customers as (

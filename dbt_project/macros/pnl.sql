@@ -13,3 +13,26 @@
 {% macro half_cent() -%}
     0.005
 {%- endmacro %}
+
+{#- The line amounts of a P&L row that is no document line (a customer's unattached row,
+    a pool's unallocated or unused-capacity row): all zero, in the P&L's column order. -#}
+{% macro no_line_amounts() -%}
+    0 as quantity,
+    0 as gross_revenue,
+    0 as discount,
+    0 as net_revenue,
+    0 as freight_revenue,
+    0 as expedite_revenue,
+    0 as restocking_fee_revenue,
+    0 as cogs,
+    0 as freight_cost
+{%- endmacro %}
+
+{#- How far two sums of the same rounded money may differ: each term was rounded once to
+    9 decimals (at most 5 * 10^-10 off), and 10^-5 leaves room for 20,000 terms, more than
+    a customer's rows in a window. For identities between columns a model adds up
+    separately (net profit = gross margin - cost to serve), not for reconciliations:
+    those are to the cent (half_cent). -#}
+{% macro rounding_slack() -%}
+    0.00001
+{%- endmacro %}

@@ -52,7 +52,7 @@ full outer join model_sums on pnl.as_of_period = model_sums.as_of_period
 where pnl.as_of_period is null
     or model_sums.as_of_period is null
     {%- for column in sums %}
-    or abs(pnl.{{ column }} - model_sums.{{ column }}) >= 0.005
+    or abs(pnl.{{ column }} - model_sums.{{ column }}) >= {{ half_cent() }}
     {%- endfor %}
 
 {% endtest %}

@@ -61,4 +61,4 @@ from pools
 full outer join customers
     on pools.as_of_period = customers.as_of_period
         and pools.cost_component = customers.cost_component
-where abs(coalesce(pools.allocated_amount, 0) - coalesce(customers.component_cost, 0)) >= 0.005
+where abs(coalesce(pools.allocated_amount, 0) - coalesce(customers.component_cost, 0)) >= {{ half_cent() }}

@@ -36,5 +36,5 @@ where now_totals.as_of_period is null
     or earlier_totals.as_of_period is null
     or migration_totals.customers_now <> now_totals.customers
     or migration_totals.customers_before <> earlier_totals.customers
-    or abs(migration_totals.net_profit_now - now_totals.net_profit) >= 0.005
-    or abs(migration_totals.net_profit_before - earlier_totals.net_profit) >= 0.005
+    or abs(migration_totals.net_profit_now - now_totals.net_profit) >= {{ half_cent() }}
+    or abs(migration_totals.net_profit_before - earlier_totals.net_profit) >= {{ half_cent() }}

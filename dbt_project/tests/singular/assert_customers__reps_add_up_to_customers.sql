@@ -36,6 +36,6 @@ full outer join reps on customers.as_of_period = reps.as_of_period
 where customers.as_of_period is null
     or reps.as_of_period is null
     or customers.customers <> reps.customers
-    or abs(customers.revenue - reps.revenue) >= 0.005
-    or abs(customers.cost_to_serve - reps.cost_to_serve) >= 0.005
-    or abs(customers.net_profit - reps.net_profit) >= 0.005
+    or abs(customers.revenue - reps.revenue) >= {{ half_cent() }}
+    or abs(customers.cost_to_serve - reps.cost_to_serve) >= {{ half_cent() }}
+    or abs(customers.net_profit - reps.net_profit) >= {{ half_cent() }}

@@ -33,5 +33,5 @@ from totals
 left join last_points on totals.as_of_period = last_points.as_of_period
 where last_points.as_of_period is null
     or last_points.customer_rank <> totals.customers
-    or abs(last_points.cumulative_net_profit - totals.net_profit) >= 0.005
+    or abs(last_points.cumulative_net_profit - totals.net_profit) >= {{ half_cent() }}
     or (totals.net_profit <> 0 and abs(last_points.cumulative_profit_share - 1) > 0.000001)

@@ -6,12 +6,8 @@
 
 -- Loops over the components confuse the layout linter's indentation rule here.
 -- noqa: disable=LT02
-{%- set cost_steps = ['cogs', 'freight_cost'] %}
-{%- for component in cost_components() %}
-{%- do cost_steps.append(component ~ '_cost') %}
-{%- endfor %}
-{%- do cost_steps.extend(['carrying_cost', 'bad_debt']) %}
-{%- set steps = ['gross_revenue', 'discount', 'returns_credited', 'net_revenue', 'other_revenue'] + cost_steps + ['net_profit'] %}
+{%- set cost_steps = waterfall_cost_steps() %}
+{%- set steps = waterfall_steps() %}
 
 with
 
@@ -43,8 +39,8 @@ cells_against_profit_map as (
     where cells.as_of_period is null
         or profit_map.as_of_period is null
         or cells.customers != profit_map.customers
-        or abs(cells.net_profit - profit_map.net_profit) >= 0.005
-        or abs(cells.net_revenue - profit_map.revenue) >= 0.005
+        or abs(cells.net_profit - profit_map.net_profit) >= {{ half_cent() }}
+        or abs(cells.net_revenue - profit_map.revenue) >= {{ half_cent() }}
 ),
 
 cell_totals as (
@@ -70,7 +66,7 @@ company_against_cells as (
         or cell_totals.as_of_period is null
         or company.customers != cell_totals.customers
         {%- for step in steps %}
-        or abs(company.{{ step }} - cell_totals.{{ step }}) >= 0.005
+        or abs(company.{{ step }} - cell_totals.{{ step }}) >= {{ half_cent() }}
         {%- endfor %}
 ),
 
@@ -81,15 +77,15 @@ steps_not_adding_up as (
         segment,
         quartile
     from waterfall
-    where abs(net_revenue - (gross_revenue - discount - returns_credited)) >= 0.005
+    where abs(net_revenue - (gross_revenue - discount - returns_credited)) >= {{ half_cent() }}
         or abs(net_profit - (
             net_revenue + other_revenue
             {%- for step in cost_steps %}
             - {{ step }}
             {%- endfor %}
-        )) >= 0.005
+        )) >= {{ half_cent() }}
         {%- for step in steps %}
-        or abs({{ step }}_per_customer * customers - {{ step }}) >= 0.005
+        or abs({{ step }}_per_customer * customers - {{ step }}) >= {{ half_cent() }}
         {%- endfor %}
 )
 

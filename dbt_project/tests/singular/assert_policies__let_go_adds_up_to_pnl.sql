@@ -73,8 +73,8 @@ from expected
 left join scenario on expected.as_of_period = scenario.as_of_period
 where scenario.as_of_period is null
     or expected.customers <> scenario.customers
-    or abs(expected.profit_before - scenario.profit_before) >= 0.005
-    or abs(expected.revenue_lost - scenario.revenue_lost) >= 0.005
-    or abs(expected.fixed_cost_left_behind - scenario.fixed_cost_left_behind) >= 0.005
-    or abs(expected.contribution_lost - scenario.contribution_lost) >= 0.005
-    or abs(expected.profit_before - expected.contribution_lost - scenario.profit_after) >= 0.005
+    or abs(expected.profit_before - scenario.profit_before) >= {{ half_cent() }}
+    or abs(expected.revenue_lost - scenario.revenue_lost) >= {{ half_cent() }}
+    or abs(expected.fixed_cost_left_behind - scenario.fixed_cost_left_behind) >= {{ half_cent() }}
+    or abs(expected.contribution_lost - scenario.contribution_lost) >= {{ half_cent() }}
+    or abs(expected.profit_before - expected.contribution_lost - scenario.profit_after) >= {{ half_cent() }}

@@ -47,5 +47,5 @@ left join missing_skus on products.as_of_period = missing_skus.as_of_period
 where products.as_of_period is null
     or rankings.as_of_period is null
     or products.units <> rankings.units
-    or abs(products.net_profit - rankings.net_profit) >= 0.005
+    or abs(products.net_profit - rankings.net_profit) >= {{ half_cent() }}
     or missing_skus.missing > 0

@@ -26,4 +26,4 @@ full outer join {{ ref('rep_profitability') }} as reps
     on workload.as_of_period = reps.as_of_period
         and workload.rep_id is not distinct from reps.rep_id
 where workload.customers is distinct from reps.customers
-    or abs(coalesce(workload.net_profit, 0) - coalesce(reps.net_profit, 0)) >= 0.005
+    or abs(coalesce(workload.net_profit, 0) - coalesce(reps.net_profit, 0)) >= {{ half_cent() }}

@@ -10,11 +10,7 @@
 -- Loops over the steps confuse the layout linter's indentation rule here.
 -- noqa: disable=LT02
 {{ config(materialized='incremental', unique_key='as_of_period') }}
-{%- set steps = ['gross_revenue', 'discount', 'returns_credited', 'net_revenue', 'other_revenue', 'cogs', 'freight_cost'] %}
-{%- for component in cost_components() %}
-{%- do steps.append(component ~ '_cost') %}
-{%- endfor %}
-{%- do steps.extend(['carrying_cost', 'bad_debt', 'net_profit']) %}
+{%- set steps = waterfall_steps() %}
 
 with
 

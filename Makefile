@@ -39,9 +39,10 @@ pytest: install
 	$(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder --durations=25
 
 # sqlfluff's dbt templater compiles every model: two processes take 1 min 29 s of a fresh
-# clone's lint instead of 2 min 25 s. Its process pool sometimes leaves a semaphore behind,
-# and multiprocessing's resource tracker then warns about it after "All Finished!" (in 2 of
-# the 3 fresh clones of 2026-12-02 afternoon): harmless, but it was the last thing `make test` printed.
+# clone's lint instead of 2 min 25 s. Its process pool sometimes leaves a semaphore
+# behind, and multiprocessing's resource tracker then warns about it after "All
+# Finished!" (2 of the 3 fresh clones of 2026-12-02, afternoon): harmless, but it was
+# the last thing `make test` printed.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -28,11 +28,11 @@
     0 as freight_cost
 {%- endmacro %}
 
-{#- How far two sums of the same rounded money may differ: each term was rounded once to
-    9 decimals (at most 5 * 10^-10 off), and 10^-5 leaves room for 20,000 terms, more than
-    a customer's rows in a window. For identities between columns a model adds up
-    separately (net profit = gross margin - cost to serve), not for reconciliations:
-    those are to the cent (half_cent). -#}
+{#- How far the two sides of an identity between a model's own columns may differ (net
+    profit = gross margin - cost to serve; contribution = net profit + the fixed pool
+    costs): each column is money of 9 decimals, and 10^-5 allows for a last-digit
+    rounding of each of their terms while staying 1,000 times below a cent. Reconciliations
+    against the P&L, the pools or the ledger are to the cent (half_cent). -#}
 {% macro rounding_slack() -%}
     0.00001
 {%- endmacro %}

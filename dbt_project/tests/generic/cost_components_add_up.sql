@@ -1,7 +1,7 @@
 {#- Rows whose cost-to-serve components (one `<component>_cost` column per component of
     the seed cost_drivers, macros/drivers.sql) do not add up, to the cent, to
     pool_cost_total, nor with freight, carrying cost and bad debt to cost_to_serve
-    (METHOD.md, "Cost to serve"). -#}
+    (METHOD.md, "Customers: rollup and segments": each cost component). -#}
 {% test cost_components_add_up(model) %}
 {%- set pool_components -%}
     {%- for component in cost_components() %}{{ component }}_cost{{ ' + ' if not loop.last }}{% endfor -%}

@@ -23,7 +23,7 @@ with
 as_of_periods as (
     select
         as_of_period,
-        closed_months_in_window as closed_months
+        closed_months_in_window
     from {{ ref('int_as_of_periods') }}
 ),
 
@@ -31,7 +31,7 @@ customers as (
     select
         profitability.customer_id,
         profitability.as_of_period,
-        as_of_periods.closed_months as window_months_closed,
+        as_of_periods.closed_months_in_window as window_months_closed,
         segments.segment,
         segments.quartile,
         profitability.revenue,

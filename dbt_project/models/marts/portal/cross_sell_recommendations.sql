@@ -103,18 +103,25 @@ rules as (
     where pairs.support >= {{ var('cross_sell_min_customers') }}
 ),
 
--- The rules a recommendation can come from (lift above 1, a score above 0), in the
--- order of the ranking within their family a.
+-- The rules a recommendation can come from (lift above 1), scored.
+scored_rules as (
+    select
+        *,
+        confidence * net_profit_per_buying_customer as score
+    from rules
+    where lift > 1
+),
+
+-- Those with a score above 0, in the order of the ranking within their family a.
 lifting_rules as (
     select
         *,
         row_number() over (
             partition by as_of_period, family_a
-            order by confidence * net_profit_per_buying_customer desc, family_b asc
+            order by score desc, family_b asc
         ) as order_in_family
-    from rules
-    where lift > 1
-        and confidence * net_profit_per_buying_customer > 0
+    from scored_rules
+    where score > 0
 ),
 
 -- Every rule from a family the customer bought to one it did not buy.
@@ -128,7 +135,7 @@ candidates as (
         rules.confidence,
         rules.lift,
         rules.net_profit_per_buying_customer,
-        rules.confidence * rules.net_profit_per_buying_customer as score
+        rules.score
     from baskets
     inner join lifting_rules as rules
         on baskets.as_of_period = rules.as_of_period

@@ -5,7 +5,9 @@ periods only (delete and insert of those periods), or the whole table when it co
 every period. customers and products have no period and load whole on every run.
 Before it loads, a table with a period marks the warehouse mid-update with the run's
 periods, and loads the periods an unfinished earlier run marked too
-(pipelines/mid_update.py)."""
+(pipelines/mid_update.py). After each load the table and the quarantine are
+mirrored as Parquet beside the warehouse (pipelines/loader/raw_parquet.py), for engines
+that do not read DuckDB."""
 
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from orchestration.resources import LandingFolderResource, WarehouseResource
 from pipelines.contract import LOAD_ORDER, PERIOD_TABLES, TABLES, Table
 from pipelines.loader.load import load_table
 from pipelines.loader.periods import landing_periods
+from pipelines.loader.raw_parquet import mirror_raw_table
 from pipelines.mid_update import mark_mid_update, mid_updates
 from pipelines.sources.staging import label_quarantine
 
@@ -76,6 +79,8 @@ def _erp_extract_asset(table: Table) -> AssetsDefinition:
             )
             # A staged database or mapped source: quarantine names its table and key.
             label_quarantine(connection, Path(landing.path), table.name)
+            # Here, not in load_table: the quarantine's Parquet holds the names set above.
+            mirror_raw_table(connection, Path(warehouse.path), table.name, periods)
         scope_text = "every period" if periods is None else ", ".join(periods)
         summary = (
             f"{table.name} ({scope_text}): {result.rows_loaded:,} rows loaded "

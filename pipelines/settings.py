@@ -20,6 +20,7 @@ Dagster UI and dbt see the same places:
 State belongs to its warehouse: the reports, the exports, the landing index and the Dagster
 instance (its run history) live in the warehouse's folder unless set explicitly, so a
 second warehouse (`--warehouse ./wh/w.duckdb`) never compares its feed with the first's.
+The raw tables' Parquet mirror is always there, in `raw/` (pipelines/loader/raw_parquet.py).
 The default warehouse is in $OASIS_HOME, so its state is there too. A database or a
 mapped source is staged before each run into `staged_source/` there, the landing folder
 the loader then reads (docs/sources.md); Oasis sets OASIS_LANDING to the folder it loads.

@@ -13,7 +13,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,spark]'
 	touch $(INSTALLED)
 
 install: $(INSTALLED)

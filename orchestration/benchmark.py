@@ -53,12 +53,15 @@ class BenchSize:
     monthly: bool = True  # also measure a new month and a corrected old month
     customers: int | None = None  # None: as many as the demo's mix needs for the lines
     occasional_share: float = 0.0  # write_demo_erp's share of customers who buy rarely
+    engine: str = "duckdb"  # `oasis run --engine`
 
     @property
     def label(self) -> str:
         label = f"~{self.lines:,} lines, {self.months} months"
         if self.occasional_share:
             label += f", {self.occasional_share:.0%} of customers buying about once a year"
+        if self.engine != "duckdb":
+            label += f", on {self.engine}"
         return label
 
     @property
@@ -73,6 +76,9 @@ SIZES = (
     # A small company: a retailer's 400 thousand lines over 13 months, 4,300 customers.
     BenchSize(400_000, months=13),
     BenchSize(1_000_000),
+    # The same company on Spark (docs/spark.md), a full build: every Spark run is one.
+    BenchSize(100_000, monthly=False, engine="spark"),
+    BenchSize(1_000_000, monthly=False, engine="spark"),
 )
 FULL_SIZES = (BenchSize(10_000_000),)
 # Whether 2 cores and 24 GB carry it, and how time and memory grow past 10 M.
@@ -142,7 +148,7 @@ def measure(size: BenchSize, workdir: Path) -> Measurement:
     )
     generate_seconds = time.perf_counter() - started
     home = workdir / "home"
-    full_build = _timed_oasis_run(home, landing)
+    full_build = _timed_oasis_run(home, landing, "--engine", size.engine)
     floor_seconds = _scan_and_aggregate_seconds(home / "warehouse.duckdb")
     shutil.rmtree(home)
     monthly = _measure_monthly(demo, workdir) if size.monthly else None
@@ -304,13 +310,13 @@ def write_report(
         "The floor is DuckDB's time for one plain scan-and-aggregate of the same invoice lines "
         "(net revenue by customer, lines joined to invoices); the ratio is `oasis run` over it.",
         "",
-        "| invoice lines | months | customers | generate demo s | oasis run s | peak memory GB "
-        "| floor s | ratio |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| engine | invoice lines | months | customers | generate demo s | oasis run s "
+        "| peak memory GB | floor s | ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for m in measurements:
         lines.append(
-            f"| {m.invoice_lines:,} | {m.size.months} | {m.customers:,} | "
+            f"| {m.size.engine} | {m.invoice_lines:,} | {m.size.months} | {m.customers:,} | "
             f"{m.generate_seconds:.1f} | {m.full_build.seconds:.1f} | "
             f"{m.full_build.peak_rss_gb:.2f} | {m.floor_seconds:.2f} | "
             f"{m.full_build.seconds / m.floor_seconds:,.0f} |"
@@ -324,21 +330,27 @@ def write_report(
             failure.output,
             "```",
         ]
-    # Sizes of one shape (the demo's 24 months and buying), so that k measures the lines.
-    full_builds = [
-        (m.invoice_lines, m.full_build.seconds)
-        for m in measurements
-        if m.size.months == STANDARD_MONTHS and not m.size.occasional_share
-    ]
     lines += [
         "",
         "How the full build's time grows: k in time ~ lines^k between successive sizes of "
-        "24 months (1 is linear; below 1, fixed costs still dominate).",
+        "24 months on one engine (1 is linear; below 1, fixed costs still dominate).",
         "",
-        "| from lines | to lines | k |",
-        "|---:|---:|---:|",
-        *(f"| {low:,} | {high:,} | {k:.2f} |" for low, high, k in growth_exponents(full_builds)),
+        "| engine | from lines | to lines | k |",
+        "|---|---:|---:|---:|",
     ]
+    for engine in dict.fromkeys(m.size.engine for m in measurements):
+        # Sizes of one shape (the demo's 24 months and buying), so that k measures the lines.
+        full_builds = [
+            (m.invoice_lines, m.full_build.seconds)
+            for m in measurements
+            if m.size.engine == engine
+            and m.size.months == STANDARD_MONTHS
+            and not m.size.occasional_share
+        ]
+        lines += [
+            f"| {engine} | {low:,} | {high:,} | {k:.2f} |"
+            for low, high, k in growth_exponents(full_builds)
+        ]
     monthly = [m for m in measurements if m.monthly]
     lines += [
         "",
@@ -362,7 +374,7 @@ def write_report(
             f"| {runs.corrected_month} | {runs.corrected.seconds:.1f} |"
         )
     runs = [
-        (f"{m.invoice_lines:,} lines, {kind}", run)
+        (f"{m.invoice_lines:,} lines, {m.size.engine}, {kind}", run)
         for m in measurements
         for kind, run in (
             ("full", m.full_build),
@@ -437,7 +449,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="oasis-bench-") as workdir:
         for number, size in enumerate(sizes):
             print(f"Benchmarking {size.label} ...", flush=True)
-            size_folder = Path(workdir) / f"{size.lines}-{size.months}"
+            size_folder = Path(workdir) / f"{size.lines}-{size.months}-{size.engine}"
             try:
                 latest = measure(size, size_folder)
             except BenchRunFailed as failure:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from pipelines.contract import PERIOD_PATTERN, TABLES
 from pipelines.settings import (
     DAGSTER_POSTGRES_VARIABLES,
+    ENGINES,
     REPO_ROOT,
     Settings,
     SettingsError,
@@ -117,6 +118,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--warehouse", type=Path, help="DuckDB file (env OASIS_WAREHOUSE; .oasis/warehouse.duckdb)"
+    )
+    run.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="where dbt runs the models: duckdb, in the warehouse; or spark, a local pyspark "
+        "over the raw Parquet, its tables copied into the warehouse after the build (env "
+        "OASIS_ENGINE; duckdb; docs/spark.md)",
     )
     periods = run.add_mutually_exclusive_group()
     periods.add_argument(
@@ -250,6 +258,7 @@ def _source_settings(arguments: argparse.Namespace) -> Settings:
             warehouse=arguments.warehouse,
             mapping=arguments.mapping,
             source_files=arguments.source_files,
+            engine=getattr(arguments, "engine", None),
         )
     except SettingsError as error:
         raise SystemExit(f"oasis: {error}") from None

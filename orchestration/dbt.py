@@ -22,6 +22,7 @@ from orchestration.partitions import one_run_per_range, period_partitions, run_p
 from orchestration.resources import WarehouseResource
 from pipelines.method_settings import changed_since_last_build, read_method_settings, record_build
 from pipelines.mid_update import mid_updates
+from pipelines.spark_tables import copy_spark_tables
 
 # How DuckDB's out-of-memory errors begin, in dbt's output.
 OUT_OF_MEMORY = "Out of Memory Error"
@@ -146,7 +147,9 @@ def oasis_dbt_models(
     # whenever its vars differ from those of the last parse (13.7 s against 5.3 s, 50
     # customers), and every monthly run has periods of its own.
     periods = {}
-    if scope.is_every_period or changed:
+    # Spark's Parquet tables cannot delete a period's rows: every Spark run is a full build
+    # (dbt_project/macros/spark.sql).
+    if scope.is_every_period or changed or warehouse.engine == "spark":
         command += ["--full-refresh"]
     else:
         periods = {"OASIS_PERIOD_FROM": scope.first, "OASIS_PERIOD_TO": scope.last}
@@ -161,6 +164,10 @@ def oasis_dbt_models(
     yield from invocation.stream()
     error = invocation.get_error()
     if error is None:
+        if warehouse.engine == "spark":
+            with warehouse.connect() as connection:
+                copied = copy_spark_tables(connection, warehouse_path)
+            context.log.info(f"Copied the {len(copied)} tables Spark built into the warehouse.")
         record_build(warehouse_path, settings)
         # dagster-dbt gives each invocation a target folder of its own (compiled SQL, run
         # results, dbt.log: 2-10 MB a run, and month after month they add up); a failed

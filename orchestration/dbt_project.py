@@ -78,7 +78,13 @@ def prepare_dbt_manifest() -> None:
             return
         MANIFEST_FINGERPRINT.unlink(missing_ok=True)
         dbt = dbt_cli_resource()
-        dbt.cli(["parse", "--quiet"], target_path=oasis_dbt_project.target_path).wait()
+        # Always for DuckDB, whatever OASIS_ENGINE says: the manifest gives Dagster its
+        # assets, the same nodes on every engine, and runs on either engine share it. A
+        # Spark run's dbt parses again for its own target (its configs differ:
+        # dbt_project.yml), since dbt's partial parsing keys on the profile's target.
+        dbt.cli(
+            ["parse", "--quiet", "--target", "duckdb"], target_path=oasis_dbt_project.target_path
+        ).wait()
         MANIFEST_FINGERPRINT.write_text(fingerprint)
 
 

@@ -75,6 +75,7 @@ def defs() -> Definitions:
                 path=EnvVar("OASIS_WAREHOUSE"),
                 memory_limit=EnvVar("OASIS_DUCKDB_MEMORY_LIMIT"),
                 lock_wait_seconds=EnvVar.int("OASIS_WAREHOUSE_LOCK_WAIT"),
+                engine=settings.engine,
             ),
             "landing": LandingFolderResource(
                 path=EnvVar("OASIS_LANDING"),

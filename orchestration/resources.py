@@ -35,6 +35,9 @@ class WarehouseResource(ConfigurableResource):
     # Seconds a run waits for another run to let go of the warehouse (OASIS_WAREHOUSE_LOCK_WAIT);
     # 0 fails at once, naming the other run's pid.
     lock_wait_seconds: int = 0
+    # Where dbt runs (OASIS_ENGINE): on spark, dbt's tables are Spark's, copied in after
+    # the build (pipelines/spark_tables.py).
+    engine: str = "duckdb"
 
     @contextmanager
     def yield_for_execution(self, context: InitResourceContext) -> Iterator[WarehouseResource]:

@@ -10,6 +10,7 @@ Dagster UI and dbt see the same places:
 | OASIS_MAPPING       | none                             | YAML mapping (mappings/)          |
 | OASIS_SOURCE_FILES  | none                             | folder beside a database          |
 | OASIS_WAREHOUSE     | $OASIS_HOME/warehouse.duckdb     | the DuckDB warehouse              |
+| OASIS_ENGINE        | duckdb                           | where dbt runs: duckdb or spark   |
 | OASIS_REPORTS       | reports/ beside the warehouse    | run and audit reports for people  |
 | OASIS_EXPORTS       | exports/ beside the warehouse    | feeds for other systems           |
 | OASIS_CURRENCY      | the most frequent invoice currency | the company currency            |
@@ -42,6 +43,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # The warehouse's file in OASIS_HOME unless OASIS_WAREHOUSE names another.
 DEFAULT_WAREHOUSE_NAME = "warehouse.duckdb"
 
+# OASIS_ENGINE, the dbt target that runs the models (dbt_project/profiles.yml). On spark, dbt
+# runs in a local pyspark over the raw Parquet, and the tables Spark writes are copied into
+# the warehouse for the audit, the publication and the reports (docs/spark.md).
+ENGINES = ("duckdb", "spark")
+
 # OASIS_DAGSTER_INSTANCE -> the instance file `oasis` copies into $OASIS_HOME/dagster.
 DAGSTER_INSTANCE_FILES = {"sqlite": "dagster.yaml", "postgres": "dagster.postgres.yaml"}
 # What dagster.postgres.yaml reads its connection from (OASIS_DAGSTER_PG_PASSWORD may be empty).
@@ -52,6 +58,11 @@ DAGSTER_POSTGRES_VARIABLES = (
     "OASIS_DAGSTER_PG_PASSWORD",
     "OASIS_DAGSTER_PG_DB",
 )
+
+
+def spark_home(warehouse: Path) -> Path:
+    """Where the Spark engine keeps its metastore and tables: beside the warehouse."""
+    return warehouse.parent / "spark"
 
 
 def duckdb_config(warehouse: Path, memory_limit: str) -> dict[str, str]:
@@ -101,6 +112,7 @@ class Settings:
     mapping: Path | None = None
     # Beside a database: a landing folder for the tables it lacks (cost_pools, gl_summary).
     source_files: Path | None = None
+    engine: str = "duckdb"
 
     @property
     def uses_demo_source(self) -> bool:
@@ -127,6 +139,8 @@ class Settings:
 
     def as_environment(self) -> dict[str, str]:
         """The same settings as environment variables, for Dagster and dbt."""
+        from pipelines.loader.raw_parquet import raw_parquet_folder  # imports the contract
+
         return {
             "OASIS_HOME": str(self.home),
             "OASIS_SOURCE": self.origin or str(self.source),
@@ -143,6 +157,10 @@ class Settings:
             "OASIS_WAREHOUSE_LOCK_WAIT": str(self.warehouse_lock_wait),
             "OASIS_DAGSTER_INSTANCE": self.dagster_instance,
             "OASIS_MONTH_CLOSE_DAY": str(self.month_close_day),
+            # dbt_project/profiles.yml: the target, and where the spark target works.
+            "OASIS_ENGINE": self.engine,
+            "OASIS_SPARK_HOME": str(spark_home(self.warehouse)),
+            "OASIS_RAW_PARQUET": str(raw_parquet_folder(self.warehouse)),
         }
 
 
@@ -153,6 +171,7 @@ def resolve_settings(
     warehouse: Path | None = None,
     mapping: Path | None = None,
     source_files: Path | None = None,
+    engine: str | None = None,
 ) -> Settings:
     home = Path(environ.get("OASIS_HOME", REPO_ROOT / ".oasis")).resolve()
     given = str(source) if source else environ.get("OASIS_SOURCE") or None
@@ -186,6 +205,7 @@ def resolve_settings(
         warehouse_lock_wait=_seconds(environ, "OASIS_WAREHOUSE_LOCK_WAIT"),
         dagster_instance=_dagster_instance(environ),
         month_close_day=_month_close_day(environ),
+        engine=_engine(engine or environ.get("OASIS_ENGINE") or "duckdb"),
     )
 
 
@@ -222,6 +242,16 @@ def _month_close_day(environ: Mapping[str, str]) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 28:
         raise SettingsError(f"OASIS_MONTH_CLOSE_DAY is {text!r}; expected a day from 1 to 28")
     return int(text)
+
+
+def _engine(name: str) -> str:
+    engine = name.strip().lower()
+    if engine not in ENGINES:
+        raise SettingsError(
+            f"the engine is {name!r} (--engine or OASIS_ENGINE); expected one of "
+            f"{', '.join(ENGINES)} (docs/spark.md)"
+        )
+    return engine
 
 
 def _dagster_instance(environ: Mapping[str, str]) -> str:

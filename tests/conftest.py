@@ -52,7 +52,7 @@ class BuiltWarehouse:
 # runs what needs no end-to-end `oasis run`. A test is e2e when it reads a warehouse built by
 # `oasis run` (these fixtures) or is marked so because it runs `oasis` itself.
 END_TO_END_FIXTURES = {"built_warehouse", "long_demo_warehouse", "small_warehouse"}
-LAYERS_BESIDE_UNIT = ("e2e", "postgres", "browser")
+LAYERS_BESIDE_UNIT = ("e2e", "postgres", "spark", "browser")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

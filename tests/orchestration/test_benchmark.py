@@ -46,12 +46,23 @@ def test_the_report_lists_the_nodes_above_one_percent_of_their_run(tmp_path: Pat
             MonthlyRuns(["2026-10"], _run(30.0, {}), "2025-11", _run(20.0, {})),
         ),
     ]
+    # Spark's sizes have curves of their own, never joined to DuckDB's.
+    measurements += [
+        Measurement(
+            BenchSize(100_000, engine="spark"), 99_000, 585, 0.6, _run(60.0, {}), 0.02, None
+        ),
+        Measurement(
+            BenchSize(1_000_000, engine="spark"), 1_000_000, 5_848, 2.2, _run(240.0, {}), 0.09, None
+        ),
+    ]
     report = tmp_path / "benchmarks.md"
     write_report(measurements, report, "make bench")
     text = report.read_text()
+    assert "| spark | 99,000 | 1,000,000 | 0.60 |" in text  # log(4) / log(1e6 / 99e3)
+    assert "| spark | 99,000 | 24 | 585 |" in text
     assert "`marts/fct_invoice_line_pnl` 12.0" in text
     assert "profit_map" not in text
-    assert "| 99,000 | 1,000,000 | 0.30 |" in text  # log(2) / log(1e6 / 99e3)
+    assert "| duckdb | 99,000 | 1,000,000 | 0.30 |" in text  # log(2) / log(1e6 / 99e3)
     assert "| 1,000,000 | 24 | 200.0 | 2026-10 to 2026-10 | 30.0 | 15% |" in text
 
 

@@ -27,15 +27,15 @@ latest_flags as (
 
 select
     -- ids
-    cast(customers.customer_id as varchar) as customer_id,
-    cast(customers.sales_rep_id as varchar) as sales_rep_id,
+    cast(customers.customer_id as {{ dbt.type_string() }}) as customer_id,
+    cast(customers.sales_rep_id as {{ dbt.type_string() }}) as sales_rep_id,
     -- dates
     cast(customers.created_date as date) as created_date,
     -- attributes
-    cast(customers.customer_name as varchar) as customer_name,
-    cast(customers.industry as varchar) as industry,
-    cast(customers.region as varchar) as region,
-    cast(customers.acquisition_channel as varchar) as acquisition_channel,
+    cast(customers.customer_name as {{ dbt.type_string() }}) as customer_name,
+    cast(customers.industry as {{ dbt.type_string() }}) as industry,
+    cast(customers.region as {{ dbt.type_string() }}) as region,
+    cast(customers.acquisition_channel as {{ dbt.type_string() }}) as acquisition_channel,
     -- numerics
     cast(customers.employee_count as integer) as employee_count,
     {{ money('customers.est_annual_spend') }} as est_annual_spend,

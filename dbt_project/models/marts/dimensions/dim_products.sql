@@ -8,12 +8,12 @@ products as (
 
 select
     -- ids
-    cast(sku as varchar) as sku,
+    cast(sku as {{ dbt.type_string() }}) as sku,
     -- attributes
-    cast(product_name as varchar) as product_name,
-    cast(product_family as varchar) as product_family,
-    cast(brand as varchar) as brand,
-    cast(category as varchar) as category,
+    cast(product_name as {{ dbt.type_string() }}) as product_name,
+    cast(product_family as {{ dbt.type_string() }}) as product_family,
+    cast(brand as {{ dbt.type_string() }}) as brand,
+    cast(category as {{ dbt.type_string() }}) as category,
     -- numerics
     {{ money('unit_weight_kg') }} as unit_weight_kg,
     {{ money('list_price') }} as list_price,

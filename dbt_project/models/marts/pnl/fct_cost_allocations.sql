@@ -1,6 +1,7 @@
 -- Loops over the drivers confuse the layout linter's indentation rule here.
 -- noqa: disable=LT02
-{{ config(materialized='view') }}
+-- A table on Spark, as the staging views (dbt_project.yml says why).
+{{ config(materialized='table' if target.type == 'spark' else 'view') }}
 -- The audit trail: one row per P&L row and pool it received a share of. Derived on
 -- read from the stored driver units and pool rates, which is exact (the same
 -- rate * units as the P&L) and cheap: stored, it would be ~13 rows per P&L row.
@@ -81,5 +82,5 @@ select
     {{ as_float('rate') }} as rate,
     {{ money('amount') }} as amount,
     {{ money('amount * variable_share') }} as variable_amount,
-    {{ money('amount') }} - {{ money('amount * variable_share') }} as fixed_amount
+    {{ money(money('amount') ~ ' - ' ~ money('amount * variable_share')) }} as fixed_amount
 from shares

@@ -121,9 +121,9 @@ select
     freight_cost,
     pool_cost_total,
     pool_cost_variable,
-    pool_cost_total - pool_cost_variable as pool_cost_fixed,
+    {{ money('pool_cost_total - pool_cost_variable') }} as pool_cost_fixed,
     carrying_cost,
     bad_debt,
-    {{ net_profit() }} as net_profit,
+    {{ money(net_profit()) }} as net_profit,
     {{ build_timestamp() }} as built_at
 from in_money

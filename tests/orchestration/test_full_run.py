@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import BuiltWarehouse
+from tests.pipelines.test_raw_parquet import assert_warehouse_mirrored
 
 CENT = 0.005
 
@@ -131,6 +132,12 @@ def test_run_report_is_written(built_warehouse: BuiltWarehouse) -> None:
     assert len(reports) == 1
     text = reports[0].read_text()
     assert "Profit map" in text and "Facts waiting for cost pools" in text
+
+
+def test_the_raw_parquet_beside_the_warehouse_holds_exactly_the_raw_tables(
+    built_warehouse: BuiltWarehouse,
+) -> None:
+    assert_warehouse_mirrored(built_warehouse.path)
 
 
 def test_the_default_demo_shows_the_published_shape(built_warehouse: BuiltWarehouse) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from pipelines.demo.erp import write_demo_erp
 from tests.conftest import run_oasis
+from tests.pipelines.test_raw_parquet import assert_warehouse_mirrored
 
 pytestmark = pytest.mark.e2e
 
@@ -89,6 +90,8 @@ def test_a_half_done_run_is_reported_mid_update_and_repaired_by_the_next_run(
         [last, pool.strip('"')],
     )
     assert abs(float(on_pnl) - restated) < 0.005
+    # and the raw Parquet is the raw tables again
+    assert_warehouse_mirrored(built.path)
     # and the check passes
     code, output = oasis(home, "check", "--working", "--warehouse", str(built.path))
     assert code == 0, output

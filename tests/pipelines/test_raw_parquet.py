@@ -121,6 +121,13 @@ def assert_mirrored(con: duckdb.DuckDBPyConnection, raw: Path, table: str) -> No
         assert extra == 0, f"{table}: {extra} rows of {first} are not in {second}"
 
 
+def assert_warehouse_mirrored(warehouse: Path) -> None:
+    """Every table and the quarantine of a warehouse built by `oasis run` equal their Parquet."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table in MIRRORED:
+            assert_mirrored(con, raw_parquet_folder(warehouse), table)
+
+
 def files_of(raw: Path) -> dict[str, tuple[int, int]]:
     """Every Parquet file -> (inode, modification time): a rewritten file has a new inode."""
     return {

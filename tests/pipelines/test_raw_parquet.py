@@ -235,10 +235,9 @@ def test_a_full_reload_rewrites_every_period_and_removes_those_gone(
     assert_mirrored(con, loaded, "sales_activities")
 
 
-def test_a_period_load_that_deletes_a_row_of_another_period_rewrites_that_period_too(
-    con, landing, warehouse, loaded
-):
-    # Given a newer file that moves an invoice of the first month to the second
+def move_an_invoice_to_the_second_month(con: duckdb.DuckDBPyConnection, landing: Path) -> tuple:
+    """A newer invoices file with the first month's first invoice dated in the second
+    month; returns that invoice's record."""
     first = text_rows(con, landing / "invoices" / f"invoices-{CLOSED[0]}.csv")[0]
     moved = write_extract(
         landing,
@@ -247,6 +246,14 @@ def test_a_period_load_that_deletes_a_row_of_another_period_rewrites_that_period
         [with_values("invoices", first, invoice_date=f"{CLOSED[1]}-02")],
     )
     set_mtime(moved, PLANTED_TIME + 1)
+    return first
+
+
+def test_a_period_load_that_deletes_a_row_of_another_period_rewrites_that_period_too(
+    con, landing, warehouse, loaded
+):
+    # Given a newer file that moves an invoice of the first month to the second
+    first = move_an_invoice_to_the_second_month(con, landing)
     # When only the second month is reloaded: its load deletes the older version in the first
     load(con, landing, warehouse, "invoices", [CLOSED[1]])
     # Then the first month's Parquet lost that invoice too
@@ -263,14 +270,7 @@ def test_a_load_that_died_before_its_parquet_is_repaired_by_the_next_runs_reload
     con, landing, warehouse, loaded
 ):
     # Given a load that moved an invoice and committed, and a run that died before its mirror
-    first = text_rows(con, landing / "invoices" / f"invoices-{CLOSED[0]}.csv")[0]
-    moved = write_extract(
-        landing,
-        "invoices",
-        "invoices-moved.csv",
-        [with_values("invoices", first, invoice_date=f"{CLOSED[1]}-02")],
-    )
-    set_mtime(moved, PLANTED_TIME + 1)
+    move_an_invoice_to_the_second_month(con, landing)
     load_table(con, landing, "invoices", periods=[CLOSED[1]])
     # When the next run reloads the periods the dead run marked (pipelines/mid_update.py)
     load(con, landing, warehouse, "invoices", [CLOSED[1]])

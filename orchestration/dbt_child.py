@@ -50,5 +50,11 @@ def main() -> None:
     # folder with the SQL each node ran (run/, compiled/); DBT_LOG_LEVEL_FILE=debug brings
     # the whole log back.
     os.environ.setdefault("DBT_LOG_LEVEL_FILE", "info")
+    # The spark target's JVM (dbt_project/profiles.yml, local mode) names itself by these:
+    # without them Spark looks for the machine's address beyond the loopback and asks DNS
+    # for its name (a connect() to the resolver on port 53, seen by
+    # tests/dbt/test_spark_engine.py). Unused by DuckDB.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("SPARK_LOCAL_HOSTNAME", "localhost")
     dbt = Path(sys.executable).parent / "dbt"
     os.execv(dbt, [str(dbt), *sys.argv[1:]])

@@ -20,6 +20,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from orchestration.dbt_project import oasis_dbt_project
 from orchestration.partitions import one_run_per_range, period_partitions, run_period_scope
 from orchestration.resources import WarehouseResource
+from orchestration.warm_up import start_warm_up
 from pipelines.method_settings import changed_since_last_build, read_method_settings, record_build
 from pipelines.mid_update import mid_updates
 from pipelines.spark_tables import copy_spark_tables
@@ -159,6 +160,8 @@ def oasis_dbt_models(
     )
     # dagster-dbt starts dbt with a copy of this environment (DbtCliResource.cli takes none
     # of its own); the steps run one at a time on one thread, so nothing else reads it.
+    # The steps after this one load their libraries while dbt works (orchestration/warm_up.py).
+    start_warm_up()
     with patch.dict(os.environ, periods):
         invocation = dbt.cli(command, context=context, raise_on_error=False)
     yield from invocation.stream()

@@ -25,6 +25,12 @@ def render_svg(chart: alt.TopLevelMixin) -> str:
     return vl_convert.vegalite_to_svg(chart.to_dict(), vl_version=_VEGA_LITE)
 
 
+def start_renderer() -> None:
+    """vl-convert starts its JavaScript engine at its first chart (0.6 s, then 40 ms a
+    chart): one empty chart starts it (orchestration/warm_up.py)."""
+    render_svg(alt.Chart(alt.Data(values=[])).mark_point())
+
+
 def _values(rows: list[dict[str, Any]]) -> alt.Data:
     """JSON values: Decimal money as float (a chart draws, the tables beside it print cents)."""
     return alt.Data(

@@ -175,7 +175,9 @@ def publication(
     )
     context.log.info(
         f"Published {len(parquet.rows)} marts as Parquet to {parquet.version} "
-        f"({parquet.bytes:,} bytes), linked from {parquet.link}."
+        f"({parquet.bytes:,} bytes; {parquet.parts_linked} of {parquet.parts} files and "
+        f"period folders unchanged, hard-linked from the version before), linked from "
+        f"{parquet.link}."
     )
     yield MaterializeResult(
         asset_key=PARQUET_MARTS,
@@ -183,6 +185,8 @@ def publication(
             "folder": MetadataValue.path(str(parquet.version)),
             "rows": MetadataValue.json(parquet.rows),
             "bytes": parquet.bytes,
+            "parts": parquet.parts,
+            "parts_linked": parquet.parts_linked,
         },
     )
     for published in portal:

@@ -10,10 +10,16 @@ writable and has room), then replaces the link `marts` with one to the new versi
 rename, atomic, so a reader sees every mart of one run or every mart of the next, never a
 mix or half a folder. The version before stays on disk for readers that still hold its
 files open (a BI refresh that started before the switch); older ones are removed.
+
+A version is written in parts: a small mart's file, or one period folder of the P&L and the
+audit trail. A part whose rows are those of the version before (the same fingerprint, in
+the manifest) is hard-linked from it instead of written again: a month's close rewrites the
+months it changed, not 24 months of P&L (at 1 million lines, 5.7 s of Parquet a run).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -44,13 +50,24 @@ class ParquetMarts:
     version: Path
     rows: dict[str, int]  # mart -> rows
     bytes: int
+    parts: int  # files and period folders in the version
+    parts_linked: int  # of them, unchanged since the version before and hard-linked from it
+
+
+@dataclass
+class _Mart:
+    rows: int
+    parts: dict[str, str]  # part ("<mart>.parquet" or "period=YYYY-MM") -> fingerprint
+    linked_parts: int = 0
+    linked_files: tuple[str, ...] = ()  # relative to the version folder
 
 
 def stage_parquet_marts(
     warehouse: Path, exports: Path, run_id: str, config: dict[str, str]
 ) -> tuple[ParquetMarts, StagedFiles]:
     """Writes every table and view of the schema `marts` as Parquet into a new version
-    folder; committing the staged files switches `<exports>/marts` to it.
+    folder, linking the parts that did not change from the current version; committing the
+    staged files switches `<exports>/marts` to it.
     `config`: DuckDB's settings (pipelines.settings.duckdb_config)."""
     exports = Path(exports)
     link = exports / LINK_NAME
@@ -59,29 +76,36 @@ def stage_parquet_marts(
             f"{link} is a folder, not the link a publication switches: move it away "
             "(docs/parquet_marts.md)."
         )
+    current = link.resolve() if link.is_symlink() else None
+    previous = _manifest_of(current)
     stamp = datetime.now(UTC)
     version = exports / VERSIONS_FOLDER / f"{stamp:%Y%m%dT%H%M%S}-{run_id[:8]}"
     version.mkdir(parents=True)
     staged = StagedFiles(folders=[version])
     try:
-        rows = _write_marts(Path(warehouse), version, config)
+        marts = _write_marts(Path(warehouse), version, config, current, previous)
+        linked = {file for mart in marts.values() for file in mart.linked_files}
         files = sorted(path for path in version.rglob("*.parquet"))
+        known = previous.get("files", {}) if previous else {}
         manifest = {
             "run_id": run_id,
             "published_at": stamp.isoformat(timespec="seconds"),
             "warehouse": str(warehouse),
             "marts": {
                 name: {
-                    "rows": count,
+                    "rows": mart.rows,
                     "partitioned_by": "period" if name in PARTITIONED_BY_PERIOD else None,
+                    "parts": mart.parts,
                 }
-                for name, count in rows.items()
+                for name, mart in marts.items()
             },
             "files": {
-                str(path.relative_to(version)): {"sha256": file_sha256(path)} for path in files
+                name: {"sha256": known[name]["sha256"] if name in linked else file_sha256(path)}
+                for path in files
+                for name in [str(path.relative_to(version))]
             },
         }
-        (version / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
+        _write_manifest(version, manifest)
         temporary_link = exports / f".{LINK_NAME}.{run_id[:8]}.tmp"
         temporary_link.unlink(missing_ok=True)
         # Relative, so that the exports folder can be moved or mounted elsewhere.
@@ -90,17 +114,47 @@ def stage_parquet_marts(
     except BaseException:
         staged.discard()
         raise
-    current = link.resolve() if link.is_symlink() else None
     staged.obsolete_folders += [
         folder
         for folder in (exports / VERSIONS_FOLDER).iterdir()
         if folder.is_dir() and folder != version and folder.resolve() != current
     ]
     size = sum(path.stat().st_size for path in files)
-    return ParquetMarts(link=link, version=version, rows=rows, bytes=size), staged
+    return (
+        ParquetMarts(
+            link=link,
+            version=version,
+            rows={name: mart.rows for name, mart in marts.items()},
+            bytes=size,
+            parts=sum(len(mart.parts) for mart in marts.values()),
+            parts_linked=sum(mart.linked_parts for mart in marts.values()),
+        ),
+        staged,
+    )
 
 
-def _write_marts(warehouse: Path, version: Path, config: dict[str, str]) -> dict[str, int]:
+def _manifest_of(version: Path | None) -> dict | None:
+    """The manifest of the current version; None (link nothing, write every part) when
+    there is none or it cannot be read."""
+    try:
+        return json.loads((version / MANIFEST_NAME).read_text()) if version else None
+    except (OSError, ValueError):
+        return None
+
+
+def _write_manifest(version: Path, manifest: dict) -> None:
+    (version / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def _write_marts(
+    warehouse: Path,
+    version: Path,
+    config: dict[str, str],
+    current: Path | None,
+    previous: dict | None,
+) -> dict[str, _Mart]:
+    """Each mart's parts, written, or linked from `current` (whose manifest is
+    `previous`)."""
     connection = duckdb.connect(config=config)
     try:
         connection.execute("attach ? as working (read_only)", [str(warehouse)])
@@ -117,22 +171,87 @@ def _write_marts(warehouse: Path, version: Path, config: dict[str, str]) -> dict
                 """
             ).fetchall()
         ]
-        rows = {}
+        marts = {}
         for name in names:
             relation = f"working.marts.{quote_identifier(name)}"
+            partitioned = name in PARTITIONED_BY_PERIOD
+            marts[name] = mart = _fingerprint(connection, relation, name, partitioned)
+            unchanged = {
+                part: files
+                for part, fingerprint in mart.parts.items()
+                if (files := _unchanged_files(current, previous, name, part, fingerprint))
+            }
+            changed = [part for part in mart.parts if part not in unchanged]
             folder = version / name
-            if name in PARTITIONED_BY_PERIOD:
-                target, options = folder, "format parquet, partition_by (period)"
-            else:
-                folder.mkdir()
-                target, options = folder / f"{name}.parquet", "format parquet"
-            # COPY answers the rows it wrote: the audit trail view is computed once.
-            (rows[name],) = connection.execute(
-                f"copy (select * from {relation}) to '{_sql_text(target)}' ({options})"
-            ).fetchone()
-        return rows
+            folder.mkdir()
+            if partitioned and changed:
+                periods = ", ".join(f"'{part.removeprefix('period=')}'" for part in changed)
+                connection.execute(
+                    f"copy (select * from {relation} where period in ({periods})) "
+                    f"to '{_sql_text(folder)}' (format parquet, partition_by (period))"
+                )
+            elif changed:
+                connection.execute(
+                    f"copy (select * from {relation}) to '{_sql_text(folder / changed[0])}' "
+                    "(format parquet)"
+                )
+            for file in (file for files in unchanged.values() for file in files):
+                (version / file).parent.mkdir(exist_ok=True)
+                # Parquet files are never written in place: one file serves both versions.
+                os.link(current / file, version / file)
+            mart.linked_parts = len(unchanged)
+            mart.linked_files = tuple(file for files in unchanged.values() for file in files)
+        return marts
     finally:
         connection.close()
+
+
+def _fingerprint(
+    connection: duckdb.DuckDBPyConnection, relation: str, name: str, partitioned: bool
+) -> _Mart:
+    """The mart's rows and the fingerprint of each part: its columns' names and types, its
+    rows, and the XOR and the sum of its rows' 64-bit hashes (a scan at a fifth of the cost
+    of writing the Parquet: 0.13 s against 0.68 s for the P&L at 1 million lines)."""
+    columns = connection.execute(f"describe {relation}").fetchall()
+    schema = hashlib.sha256(repr([column[:2] for column in columns]).encode()).hexdigest()[:16]
+    part = "'period=' || period" if partitioned else f"'{name}.parquet'"
+    # Over a mart that is a view (the audit trail), the one scan computes it once.
+    parts = connection.execute(
+        f"""
+        select
+            {part} as part,
+            count(*),
+            bit_xor(hash(mart_row)),
+            sum(hash(mart_row)::hugeint)::varchar
+        from {relation} as mart_row
+        group by all
+        order by part
+        """
+    ).fetchall()
+    if not parts and not partitioned:  # an empty mart is still one (empty) file
+        parts = [(f"{name}.parquet", 0, None, None)]
+    return _Mart(
+        rows=sum(rows for _, rows, _, _ in parts),
+        parts={part: f"{schema}:{rows}:{xor}:{total}" for part, rows, xor, total in parts},
+    )
+
+
+def _unchanged_files(
+    current: Path | None, previous: dict | None, mart: str, part: str, fingerprint: str
+) -> list[str]:
+    """The current version's files of the part, if its fingerprint is the same and they
+    are all there; else none."""
+    if current is None or previous is None:
+        return []
+    if previous.get("marts", {}).get(mart, {}).get("parts", {}).get(part) != fingerprint:
+        return []
+    prefix = f"{mart}/{part}"
+    files = [
+        name
+        for name in previous.get("files", {})
+        if name == prefix or name.startswith(prefix + "/")
+    ]
+    return files if files and all((current / name).is_file() for name in files) else []
 
 
 def _sql_text(path: Path) -> str:

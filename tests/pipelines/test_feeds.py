@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -199,7 +200,7 @@ def test_a_failure_half_way_through_a_publication_leaves_the_previous_one_whole(
 
     # The Parquet marts fail after both feeds are staged.
     monkeypatch.undo()
-    monkeypatch.setattr("pipelines.parquet_marts.file_sha256", disk_full)
+    monkeypatch.setattr("pipelines.parquet_marts._write_manifest", disk_full)
     with pytest.raises(OSError, match="No space left"):
         _stage_everything(warehouse, exports, "2025-02", FEBRUARY, "run-february")
     assert _snapshot(exports) == before
@@ -236,7 +237,9 @@ def test_parquet_marts_switch_together_and_keep_one_version_behind(tmp_path: Pat
     assert sorted((exports / ".marts_versions").iterdir()) == sorted(versions[1:])
     manifest = json.loads((link / MANIFEST_NAME).read_text())
     assert manifest["run_id"] == "run-cccccccc"
-    assert manifest["marts"]["fct_invoice_line_pnl"] == {"rows": 10, "partitioned_by": "period"}
+    pnl = manifest["marts"]["fct_invoice_line_pnl"]
+    assert (pnl["rows"], pnl["partitioned_by"]) == (10, "period")
+    assert sorted(pnl["parts"]) == ["period=2025-01", "period=2025-02"]
     assert manifest["marts"]["fct_cost_allocations"]["rows"] == 10
     for name, entry in manifest["files"].items():
         assert file_sha256(link / name) == entry["sha256"]
@@ -255,6 +258,76 @@ def test_parquet_marts_switch_together_and_keep_one_version_behind(tmp_path: Pat
             [str(link / "product_substitutes" / "product_substitutes.parquet")],
         ).fetchone()
     assert total == (45, 2) and substitutes == (6,)
+
+
+def _inodes(version: Path, part: str) -> list[int]:
+    return [path.stat().st_ino for path in sorted((version / part).rglob("*.parquet"))]
+
+
+def _parquet_sum(folder: Path, column: str) -> Decimal:
+    with duckdb.connect() as connection:
+        (total,) = connection.execute(
+            f"select sum({column}) from read_parquet(?, hive_partitioning = true)",
+            [str(folder / "*" / "*.parquet")],
+        ).fetchone()
+    return total
+
+
+def test_a_publication_writes_the_parts_that_changed_and_links_the_others(
+    tmp_path: Path,
+) -> None:
+    warehouse = _warehouse(tmp_path / "w.duckdb")
+    exports, link = tmp_path / "exports", tmp_path / "exports" / "marts"
+    first, staged = stage_parquet_marts(warehouse, exports, "run-aaaaaaaa", {})
+    staged.commit()
+    # Two small marts, and the P&L and its audit trail in two periods each.
+    assert (first.parts, first.parts_linked) == (6, 0)
+
+    # A month restated (the audit trail, a view over the P&L, follows it), and a column
+    # added to a mart whose rows stay the same.
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "update marts.fct_invoice_line_pnl set net_profit = net_profit + 1 "
+            "where period = '2025-02'"
+        )
+        connection.execute("alter table marts.return_reason_alerts add column note varchar")
+    second, staged = stage_parquet_marts(warehouse, exports, "run-bbbbbbbb", {})
+    staged.commit()
+
+    assert (second.parts, second.parts_linked) == (6, 3)
+    for part in (
+        "fct_invoice_line_pnl/period=2025-01",
+        "fct_cost_allocations/period=2025-01",
+        "product_substitutes",
+    ):
+        assert _inodes(second.version, part) == _inodes(first.version, part), part
+    for part in (
+        "fct_invoice_line_pnl/period=2025-02",
+        "fct_cost_allocations/period=2025-02",
+        "return_reason_alerts",
+    ):
+        assert set(_inodes(second.version, part)).isdisjoint(_inodes(first.version, part)), part
+    # What readers get is the working warehouse's: 0 + 1 + ... + 9, and 1 for each of the
+    # five restated rows.
+    assert _parquet_sum(link / "fct_invoice_line_pnl", "net_profit") == 50
+    assert _parquet_sum(link / "fct_cost_allocations", "amount") == 50
+    with duckdb.connect() as connection:
+        columns = connection.execute(
+            "select name from parquet_schema(?)",
+            [str(link / "return_reason_alerts" / "return_reason_alerts.parquet")],
+        ).fetchall()
+    assert ("note",) in columns
+    manifest = json.loads((link / MANIFEST_NAME).read_text())
+    for name, entry in manifest["files"].items():
+        assert file_sha256(link / name) == entry["sha256"], name
+
+    # Nothing changed: every part is linked, and removing the first version (two behind)
+    # leaves the files it shared with the latest readable.
+    third, staged = stage_parquet_marts(warehouse, exports, "run-cccccccc", {})
+    staged.commit()
+    assert (third.parts, third.parts_linked) == (6, 6)
+    assert not first.version.exists()
+    assert _parquet_sum(link / "fct_invoice_line_pnl", "net_profit") == 50
 
 
 def test_a_real_marts_folder_is_refused_rather_than_half_replaced(tmp_path: Path) -> None:
